@@ -7,7 +7,7 @@ import type { Instruction } from "../actions/index.ts";
 import { parseUnsigned } from "../match/fields.ts";
 import { MatchTextParser, PROTOCOL_KEYWORDS, splitMatchText } from "../match/match-parse.ts";
 import type { Match } from "../match/match.ts";
-import { getNumber } from "../match/match.ts";
+import { getEntry, getNumber } from "../match/match.ts";
 import { parsePort, portToOfp11 } from "../match/ports.ts";
 import type { PortNameMap } from "../match/ports.ts";
 import type { OpenFlowVersion } from "../version.ts";
@@ -193,13 +193,26 @@ export function parseFlow(text: string, options: ParseFlowOptions): ParsedFlow {
   }
   if (!needsActions) return flow;
 
+  // Some actions take their meaning from the match, as in ovs-ofctl: mod_tp_src needs the
+  // IP protocol, and mod_vlan_vid keeps an existing tag only when the match requires one.
   const ipProtocol = getNumber(flow.match, "nw_proto");
   flow.instructions = parseInstructions(actionsText, {
     version: options.version,
+    matchesVlan: requiresVlanHeader(flow.match),
     ...(ipProtocol === undefined ? {} : { ipProtocol: Number(ipProtocol) }),
+    ...(options.portNames ? { portNames: options.portNames } : {}),
   });
   checkGotoTable(flow);
   return flow;
+}
+
+/** Tells whether the match requires a VLAN header: vlan_tci with the CFI bit (0x1000) set and matched. */
+function requiresVlanHeader(match: Match): boolean {
+  const entry = getEntry(match, "vlan_tci");
+  if (!entry) return false;
+  const cfi = 0x1000;
+  const mask = entry.mask ? entry.mask.readUInt16BE(0) : 0xffff;
+  return (entry.value.readUInt16BE(0) & mask & cfi) !== 0;
 }
 
 /** Rejects goto_table to the flow's own table or an earlier one, which OpenFlow forbids. */

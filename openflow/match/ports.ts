@@ -10,6 +10,7 @@ export interface PortNameMap {
 
 /** Reserved 16-bit port numbers and the names ovs-ofctl prints for them. */
 export const RESERVED_PORTS: ReadonlyMap<number, string> = new Map([
+  [0xfff7, "UNSET"],
   [0xfff8, "IN_PORT"],
   [0xfff9, "TABLE"],
   [0xfffa, "NORMAL"],

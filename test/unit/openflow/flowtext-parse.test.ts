@@ -55,6 +55,10 @@ const FLOWS: readonly string[] = [
   "priority=10 , ip , actions=output:1,output:2",
   "priority:5,ip,nw_src:10.0.0.1,dl_src:00:11:22:33:44:55,actions=drop",
   "tcp,tp_dst(80),action=drop",
+  "dl_vlan=5 actions=mod_vlan_vid:7",
+  "actions=mod_vlan_vid:7",
+  "vlan_tci=0x1000/0x1000 actions=mod_vlan_vid:9",
+  "udp,actions=mod_tp_dst:53",
 ];
 
 function priorityOption(flow: ParsedFlow): { priority?: number } {
@@ -149,6 +153,12 @@ describe("flow keys for modify and delete", () => {
     const flow = parseFlow("in_port=uplink,actions=drop", { version: OF13, portNames });
     assert.equal(formatFlowBody(flow.match), "in_port=5");
     assert.equal(formatFlowBody(flow.match, { portNames }), "in_port=uplink");
+  });
+
+  test("port names in actions", () => {
+    const portNames = { byName: new Map([["uplink", 5]]), byNumber: new Map([[5, "uplink"]]) };
+    const flow = parseFlow("ip,actions=output:uplink", { version: OF13, portNames });
+    assert.deepEqual(flow.instructions, parseFlow("ip,actions=output:5", { version: OF13 }).instructions);
   });
 });
 
