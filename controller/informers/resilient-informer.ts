@@ -1,0 +1,151 @@
+// An informer of @kubernetes/client-node that restarts itself after errors.
+//
+// The library's ListWatch relists by itself after a 410 Gone and re-watches after a watch
+// closes, but it stops for good after any other error (a refused connection, a 5xx, a failed
+// list) and only emits "error". This wrapper restarts it with a capped exponential backoff.
+// A restart keeps the last resourceVersion, so the library resumes the watch, or relists
+// (emitting deletes for vanished objects) if that version is gone.
+import { makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache } from "@kubernetes/client-node";
+import { errorMessage, type Logger } from "../log.ts";
+import type { ControllerMetrics } from "../metrics.ts";
+
+export interface InformerHandlers<T> {
+  /** Called for an added object, and for every cached object on each periodic resync. */
+  upsert(object: T): void;
+  delete(object: T): void;
+}
+
+export interface ResilientInformerOptions<T extends KubernetesObject> {
+  /** Kind for logs and metrics, e.g. "Pod". */
+  readonly kind: string;
+  readonly kubeConfig: KubeConfig;
+  /** API path of the collection, e.g. "/api/v1/pods". */
+  readonly path: string;
+  readonly list: () => Promise<KubernetesListObject<T>>;
+  readonly handlers: InformerHandlers<T>;
+  readonly backoffInitialMs: number;
+  readonly backoffMaxMs: number;
+  /** 0 disables the periodic resync. */
+  readonly resyncMs: number;
+  readonly logger: Logger;
+  readonly metrics: ControllerMetrics;
+}
+
+/**
+ * One list-watch loop for one kind. start() resolves once the first full list has been
+ * delivered to the handlers (retrying with backoff until then). stop() is idempotent.
+ */
+export class ResilientInformer<T extends KubernetesObject> {
+  private readonly options: ResilientInformerOptions<T>;
+  private readonly informer: Informer<T> & ObjectCache<T>;
+  private delayMs: number;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private errorsDuringStart = 0;
+  private synced = false;
+  private syncWaiters: (() => void)[] = [];
+
+  constructor(options: ResilientInformerOptions<T>) {
+    this.options = options;
+    this.delayMs = options.backoffInitialMs;
+    this.informer = makeInformer<T>(options.kubeConfig, options.path, options.list);
+    this.informer.on("add", (object) => this.deliver("upsert", object));
+    this.informer.on("update", (object) => this.deliver("upsert", object));
+    this.informer.on("delete", (object) => this.deliver("delete", object));
+    this.informer.on("error", (error: unknown) => this.onError(error));
+    // Counting the cache copies it, so it happens per scrape, not per event.
+    options.metrics.onScrape(() => options.metrics.objects.set({ kind: options.kind }, this.informer.list().length));
+  }
+
+  /** Starts the loop and resolves after the first successful list. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    const synced = new Promise<void>((resolve) => this.syncWaiters.push(resolve));
+    await this.attempt();
+    if (this.options.resyncMs > 0) {
+      this.resyncTimer = setInterval(() => this.resync(), this.options.resyncMs);
+      this.resyncTimer.unref();
+    }
+    await synced;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    clearInterval(this.resyncTimer);
+    await this.informer.stop();
+  }
+
+  /** Objects in the informer's cache. */
+  list(): readonly T[] {
+    return this.informer.list();
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  private async attempt(): Promise<void> {
+    this.errorsDuringStart = 0;
+    await this.informer.start();
+    if (this.errorsDuringStart > 0 || this.stopped) return;
+    // The list went through and the watch is open: the loop is healthy again.
+    this.delayMs = this.options.backoffInitialMs;
+    if (!this.synced) {
+      this.synced = true;
+      for (const resolve of this.syncWaiters.splice(0)) resolve();
+    }
+  }
+
+  private onError(error: unknown): void {
+    this.errorsDuringStart += 1;
+    if (this.stopped || this.restartTimer !== undefined) return;
+    const delayMs = this.delayMs;
+    this.delayMs = Math.min(this.delayMs * 2, this.options.backoffMaxMs);
+    this.options.metrics.informerRestarts.inc({ kind: this.options.kind });
+    this.options.logger.warn("informer failed, restarting", { kind: this.options.kind, error: errorMessage(error), delayMs });
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopped) return;
+      this.attempt().catch((startError: unknown) => this.onError(startError));
+    }, delayMs);
+  }
+
+  private deliver(kind: keyof InformerHandlers<T>, object: T): void {
+    const { handlers, logger, metrics } = this.options;
+    const end = metrics.syncDuration.startTimer({ kind: this.options.kind });
+    try {
+      handlers[kind](object);
+    } catch (error) {
+      // A handler error must not stop the informer; the object is retried on the next resync.
+      logger.error("informer handler failed", { kind: this.options.kind, ...logFields(this.options.kind, object), error: errorMessage(error) });
+    } finally {
+      end();
+    }
+  }
+
+  private resync(): void {
+    if (!this.synced || this.stopped) return;
+    this.options.logger.debug("informer resync", { kind: this.options.kind, objects: this.informer.list().length });
+    for (const object of this.informer.list()) this.deliver("upsert", object);
+  }
+}
+
+/** Returns the object's identity under the controller's fixed log keys (node, pod, namespace, policy). */
+function logFields(kind: string, object: KubernetesObject): Record<string, string | undefined> {
+  const name = object.metadata?.name;
+  const namespace = object.metadata?.namespace;
+  switch (kind) {
+    case "Pod":
+      return { namespace, pod: name };
+    case "NetworkPolicy":
+      return { namespace, policy: name };
+    case "Node":
+      return { node: name };
+    case "Namespace":
+      return { namespace: name };
+    default:
+      return { namespace, name };
+  }
+}

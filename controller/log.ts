@@ -1,0 +1,40 @@
+// The controller's winston logger. Messages are constant strings; the objects involved go
+// in fields with fixed names (node, pod, namespace, policy, error) so logs can be filtered.
+import winston from "winston";
+
+export type LogFormat = "json" | "text";
+export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type Logger = winston.Logger;
+
+/** Creates a logger writing to stderr, so stdout stays free for command output. */
+export function createLogger(options: { level: LogLevel; format: LogFormat }): Logger {
+  const format =
+    options.format === "json"
+      ? winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: false }), winston.format.json())
+      : winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: false }), textFormat());
+  return winston.createLogger({
+    level: options.level,
+    format,
+    transports: [new winston.transports.Console({ stderrLevels: [...LOG_LEVELS] })],
+  });
+}
+
+/** A logger that drops everything, for tests and library callers that pass none. */
+export function createSilentLogger(): Logger {
+  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+}
+
+function textFormat(): winston.Logform.Format {
+  return winston.format.printf((entry) => {
+    const { timestamp, level, message, ...fields } = entry;
+    const pairs = Object.entries(fields).map(([key, value]) => `${key}=${JSON.stringify(value)}`);
+    return [String(timestamp), level.toUpperCase(), String(message), ...pairs].join(" ");
+  });
+}
+
+/** Message of an unknown thrown value, for the `error` log field. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
