@@ -11,6 +11,7 @@ interface DemoOptions {
   nodes: number;
   subnets: 1 | 2;
   keep: boolean;
+  replace: boolean;
 }
 
 function step(text: string): void {
@@ -53,7 +54,13 @@ async function pingAll(lab: Lab): Promise<number> {
 
 async function runDemo(options: DemoOptions): Promise<number> {
   if (await readLab({ name: options.name })) {
-    step(`removing the earlier lab "${options.name}"`);
+    if (!options.replace) {
+      throw new Error(
+        `a lab named "${options.name}" already exists (left by --keep?): remove it with ` +
+          `'bin/switchyard-lab down --name ${options.name}', rerun with --replace, or choose another --name`,
+      );
+    }
+    step(`removing the earlier lab "${options.name}" (--replace)`);
     await downLab({ name: options.name });
   }
   step(`bringing up ${options.nodes} nodes`);
@@ -86,7 +93,8 @@ const program = new Command()
   .option("--nodes <n>", "number of nodes", "3")
   .option("--subnets <n>", "underlay segments: 1, or 2 joined by a router", "1")
   .option("--keep", "leave the lab running at the end", false)
-  .action(async (raw: { name: string; nodes: string; subnets: string; keep: boolean }) => {
+  .option("--replace", "remove an existing lab of the same name first", false)
+  .action(async (raw: { name: string; nodes: string; subnets: string; keep: boolean; replace: boolean }) => {
     const nodes = Number(raw.nodes);
     if (!Number.isInteger(nodes) || nodes < 1) {
       throw new Error(`invalid --nodes "${raw.nodes}": give a whole number of nodes, such as 3`);
@@ -94,7 +102,7 @@ const program = new Command()
     if (raw.subnets !== "1" && raw.subnets !== "2") {
       throw new Error(`invalid --subnets "${raw.subnets}": use 1 or 2`);
     }
-    process.exitCode = await runDemo({ name: raw.name, nodes, subnets: raw.subnets === "1" ? 1 : 2, keep: raw.keep });
+    process.exitCode = await runDemo({ name: raw.name, nodes, subnets: raw.subnets === "1" ? 1 : 2, keep: raw.keep, replace: raw.replace });
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
