@@ -1,13 +1,16 @@
 // The controller process: informers feed the NetworkPolicy computer and node IPAM, and the
 // distribution API streams each node's slice to its agent.
 //
-// Start-up order matters for agents. The API starts listening only after every informer has
-// listed its objects and the computer has seen all of them, so the first snapshot an agent
-// receives is complete. An early, partial snapshot would make agents drop policies for a
-// moment after each controller restart.
+// Start-up order matters twice. First, a controller whose ports are taken must fail before
+// its IPAM patches any Node, so start() reserves the API port and binds the metrics port
+// before any informer starts. Second, agents must receive a complete first snapshot: the
+// API serves requests only after every informer has listed its objects and the computer has
+// seen all of them. An early, partial snapshot would make agents drop policies for a moment
+// after each controller restart. The reservation is handed to the API server just before it
+// listens.
 import { randomUUID } from "node:crypto";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from "node:net";
 import { KubeConfig, type V1Namespace, type V1NetworkPolicy, type V1Node, type V1Pod } from "@kubernetes/client-node";
 import { ensureServerCredentials } from "./certs/openssl.ts";
 import type { ControllerConfig } from "./config/types.ts";
@@ -103,7 +106,14 @@ export class ControllerDaemon {
     const credentials = await ensureServerCredentials(config.tls);
     if (credentials.generated.length > 0) logger.info("generated TLS files", { dir: config.tls.dir, files: credentials.generated });
     const daemon = new ControllerDaemon({ daemon: options, kubeConfig, tls: credentials });
-    await daemon.run(config);
+    try {
+      await daemon.run(config);
+    } catch (error) {
+      // Informers and IPAM retries would otherwise keep running, and keep patching Nodes,
+      // in a process that reported a failed start.
+      await daemon.stop();
+      throw error;
+    }
     return daemon;
   }
 
@@ -132,12 +142,24 @@ export class ControllerDaemon {
 
   private async run(config: ControllerConfig): Promise<void> {
     this.logger.info("controller starting", { instance: this.instanceId });
-    await this.informers.start();
-    this.feedInitialState();
-    await this.ipam?.rebuild(this.informers.nodes.list());
+    const reservation = await reservePort({ port: config.api.port, bindAddress: config.api.bindAddress });
+    try {
+      if (config.metrics.enabled) this.boundMetricsPort = await this.startMetrics(config.metrics);
+      this.throwIfStopped();
+      await this.informers.start();
+      this.throwIfStopped();
+      this.feedInitialState();
+      await this.ipam?.rebuild(this.informers.nodes.list());
+      this.throwIfStopped();
+    } finally {
+      await closeServer(reservation);
+    }
     this.boundApiPort = await this.server.listen();
-    if (config.metrics.enabled) this.boundMetricsPort = await this.startMetrics(config.metrics);
     this.logger.info("controller ready", { instance: this.instanceId, apiPort: this.boundApiPort, metricsPort: this.boundMetricsPort });
+  }
+
+  private throwIfStopped(): void {
+    if (this.stopped) throw new Error("controller stopped while starting");
   }
 
   /** Gives the computer every listed object in one batch, then lets informer events through. */
@@ -199,11 +221,34 @@ export class ControllerDaemon {
     });
     this.metricsServer = server;
     await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
+      server.once("error", (error) => reject(new Error(`cannot listen on metrics.bindAddress ${options.bindAddress} metrics.port ${options.port}: ${errorMessage(error)}`, { cause: error })));
       server.listen(options.port, options.bindAddress, () => resolve());
     });
     return (server.address() as AddressInfo).port;
   }
+}
+
+/**
+ * Binds a plain TCP socket to the API address, so a port another process holds fails the
+ * start before any informer runs. Port 0 needs no reservation and returns undefined.
+ */
+async function reservePort(options: { port: number; bindAddress: string }): Promise<NetServer | undefined> {
+  if (options.port === 0) return undefined;
+  const server = createNetServer();
+  // A connection that reaches the reservation is closed at once; agents retry with backoff.
+  server.on("connection", (socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error) => reject(new Error(`cannot listen on api.bindAddress ${options.bindAddress} api.port ${options.port}: ${errorMessage(error)}`, { cause: error })));
+    server.listen(options.port, options.bindAddress, () => resolve());
+  });
+  return server;
+}
+
+// NOTE: between closing the reservation and DistributionServer.listen() another process
+// could take the port; start() then still fails and stops, but IPAM may have patched Nodes.
+async function closeServer(server: NetServer | undefined): Promise<void> {
+  if (server === undefined) return;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 /** Loads the kubeconfig file, or the in-cluster service account when the path is empty. */

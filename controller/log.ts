@@ -34,7 +34,19 @@ function textFormat(): winston.Logform.Format {
   });
 }
 
-/** Message of an unknown thrown value, for the `error` log field. */
+/**
+ * Returns the message of an unknown thrown value, for the `error` log field, followed by the
+ * messages of its `cause` chain that it does not already contain. undici's "fetch failed",
+ * for one, keeps the refused address only in its cause.
+ */
 export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return String(error);
+  let message = error.message;
+  const seen = new Set<unknown>([error]);
+  for (let cause: unknown = error.cause; cause !== undefined && cause !== null && !seen.has(cause); cause = cause instanceof Error ? cause.cause : undefined) {
+    seen.add(cause);
+    const causeMessage = cause instanceof Error ? cause.message : String(cause);
+    if (causeMessage !== "" && !message.includes(causeMessage)) message += `: ${causeMessage}`;
+  }
+  return message;
 }

@@ -3,7 +3,8 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { CertificateError, ensureServerCredentials, issueClientCertificate } from "./certs/openssl.ts";
 import { loadConfigFile } from "./config/load.ts";
 import { ConfigError } from "./config/validate.ts";
-import { ControllerDaemon } from "./daemon.ts";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { ControllerDaemon, loadKubeConfig } from "./daemon.ts";
 import { LOG_LEVELS, createLogger, errorMessage, type LogFormat, type LogLevel } from "./log.ts";
 
 interface RunOptions {
@@ -48,25 +49,12 @@ export function buildProgram(): Command {
 
 async function runDaemon(options: RunOptions & { config: string }): Promise<void> {
   const logger = createLogger({ level: options.logLevel, format: options.logFormat });
-  let config;
-  try {
-    config = await loadConfigFile(options.config);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  let daemon: ControllerDaemon;
-  try {
-    daemon = await ControllerDaemon.start({ config, logger });
-  } catch (error) {
-    logger.error("controller failed to start", { error: errorMessage(error) });
-    process.exitCode = 1;
-    return;
-  }
+  let daemon: ControllerDaemon | undefined;
+  // Installed before start-up, so a signal during a slow start (an unreachable API server)
+  // ends the process at once instead of waiting for the start to finish.
   const shutdown = (signal: string): void => {
     logger.info("stopping on signal", { signal });
+    if (daemon === undefined) process.exit(0);
     daemon.stop().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -77,6 +65,34 @@ async function runDaemon(options: RunOptions & { config: string }): Promise<void
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
+
+  let config;
+  let kubeConfig;
+  try {
+    config = await loadConfigFile(options.config);
+    kubeConfig = loadKubeConfigField(config.kubeconfig, options.config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  try {
+    daemon = await ControllerDaemon.start({ config, logger, kubeConfig });
+  } catch (error) {
+    // start() has stopped everything it started; exit rather than wait for stray handles.
+    logger.error("controller failed to start", { error: errorMessage(error) });
+    process.exit(1);
+  }
+}
+
+/** Loads the file named by the `kubeconfig` field; a failure is a ConfigError naming that field. */
+function loadKubeConfigField(path: string, source: string): KubeConfig {
+  try {
+    return loadKubeConfig(path);
+  } catch (error) {
+    const target = path === "" ? "the in-cluster service account (empty path)" : path;
+    throw new ConfigError(source, [{ field: "kubeconfig", message: `cannot load ${target}: ${errorMessage(error)}` }], { cause: error });
+  }
 }
 
 async function issueCert(options: IssueOptions): Promise<void> {
@@ -93,10 +109,35 @@ async function issueCert(options: IssueOptions): Promise<void> {
     await issueClientCertificate({ caDir: config.tls.dir, outDir: options.out, role, name, validityDays: options.days ?? config.tls.certValidityDays });
     process.stdout.write(`wrote ${options.out}/client.crt, client.key and ca.crt for ${role} ${name}\n`);
   } catch (error) {
-    if (!(error instanceof ConfigError) && !(error instanceof CertificateError)) throw error;
-    process.stderr.write(`issue-cert: ${error.message}\n`);
+    process.stderr.write(`issue-cert: ${issueErrorMessage(error, options)}\n`);
     process.exitCode = 1;
   }
+}
+
+/** Returns the message for a failed issue-cert; a file-system error names the path and the option. */
+function issueErrorMessage(error: unknown, options: IssueOptions): string {
+  if (error instanceof ConfigError || error instanceof CertificateError) return error.message;
+  if (!isErrnoError(error)) throw error;
+  const path = error.path ?? "";
+  const reason = ERRNO_REASONS[error.code ?? ""] ?? error.message;
+  if (path !== "" && (path === options.out || options.out.startsWith(`${path}/`) || path.startsWith(`${options.out}/`))) {
+    const where = path === options.out ? "" : ` (at ${path})`;
+    return `cannot create --out folder ${options.out}: ${reason}${where}`;
+  }
+  return `cannot write ${path === "" ? "a file" : path}: ${reason}`;
+}
+
+const ERRNO_REASONS: Readonly<Record<string, string>> = {
+  ENOTDIR: "not a directory",
+  EEXIST: "a file with that name exists",
+  EACCES: "permission denied",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on device",
+  ENOENT: "no such file or directory",
+};
+
+function isErrnoError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string" && typeof (error as NodeJS.ErrnoException).syscall === "string";
 }
 
 function parseDays(text: string): number {

@@ -13,11 +13,16 @@ export type PeerIdentity =
  * an unknown role or a malformed name gives 403.
  */
 export function peerIdentity(socket: TLSSocket): PeerIdentity {
+  const certificate = socket.getPeerCertificate();
+  // Without a client certificate Node.js still sets authorizationError (to
+  // UNABLE_TO_GET_ISSUER_CERT on Node.js 24), so the empty certificate is checked first.
+  if (Object.keys(certificate).length === 0) {
+    return { kind: "rejected", status: 401, reason: "no client certificate: present one issued by switchyard-controller issue-cert" };
+  }
   if (!socket.authorized) {
-    const reason = socket.authorizationError === null || socket.authorizationError === undefined ? "no client certificate" : String(socket.authorizationError);
+    const reason = socket.authorizationError === null || socket.authorizationError === undefined ? "not verified" : String(socket.authorizationError);
     return { kind: "rejected", status: 401, reason: `client certificate rejected: ${reason}` };
   }
-  const certificate = socket.getPeerCertificate();
   const commonName = firstValue(certificate.subject?.CN);
   const organizations = allValues(certificate.subject?.O);
   if (commonName === undefined || !isValidNodeName(commonName)) {

@@ -44,7 +44,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   private stopped = false;
   private errorsDuringStart = 0;
   private synced = false;
-  private syncWaiters: (() => void)[] = [];
+  private syncWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
   constructor(options: ResilientInformerOptions<T>) {
     this.options = options;
@@ -58,10 +58,12 @@ export class ResilientInformer<T extends KubernetesObject> {
     options.metrics.onScrape(() => options.metrics.objects.set({ kind: options.kind }, this.informer.list().length));
   }
 
-  /** Starts the loop and resolves after the first successful list. */
+  /** Starts the loop and resolves after the first successful list; rejects if stop() comes first. */
   async start(): Promise<void> {
     this.stopped = false;
-    const synced = new Promise<void>((resolve) => this.syncWaiters.push(resolve));
+    const synced = new Promise<void>((resolve, reject) => this.syncWaiters.push({ resolve, reject }));
+    // stop() may reject it while attempt() is still pending; the await below reports it.
+    synced.catch(() => undefined);
     await this.attempt();
     if (this.options.resyncMs > 0) {
       this.resyncTimer = setInterval(() => this.resync(), this.options.resyncMs);
@@ -74,6 +76,8 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.stopped = true;
     clearTimeout(this.restartTimer);
     clearInterval(this.resyncTimer);
+    const error = new Error(`${this.options.kind} informer stopped before its first list`);
+    for (const waiter of this.syncWaiters.splice(0)) waiter.reject(error);
     await this.informer.stop();
   }
 
@@ -94,7 +98,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.delayMs = this.options.backoffInitialMs;
     if (!this.synced) {
       this.synced = true;
-      for (const resolve of this.syncWaiters.splice(0)) resolve();
+      for (const waiter of this.syncWaiters.splice(0)) waiter.resolve();
     }
   }
 
@@ -104,7 +108,8 @@ export class ResilientInformer<T extends KubernetesObject> {
     const delayMs = this.delayMs;
     this.delayMs = Math.min(this.delayMs * 2, this.options.backoffMaxMs);
     this.options.metrics.informerRestarts.inc({ kind: this.options.kind });
-    this.options.logger.warn("informer failed, restarting", { kind: this.options.kind, error: errorMessage(error), delayMs });
+    const server = this.options.kubeConfig.getCurrentCluster()?.server;
+    this.options.logger.warn("informer failed, restarting", { kind: this.options.kind, server, error: errorMessage(error), delayMs });
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (this.stopped) return;

@@ -1,21 +1,21 @@
 // yardctl: the operator's command line for Switchyard's OpenFlow codec. Output matches
 // ovs-ofctl's text so it can be diffed with it.
 //
-//   yardctl ofp encode [-O OpenFlow13|OpenFlow15] FLOW...   one FLOW_MOD (add) per flow, as hex
+//   yardctl ofp encode [-O OpenFlow13|OpenFlow15] FLOW...   one FLOW_MOD (add) per flow, as hex (default OpenFlow15)
 //   yardctl ofp decode HEX...                               ofp-print text of each message
 //   yardctl ofp dump-flows SWITCH [--table N]               flows, as ovs-ofctl dump-flows prints them
 //   yardctl ofp dump-groups SWITCH                          groups, as ovs-ofctl dump-groups prints them
 //
 // FLOW or HEX "-" reads one item per line from stdin. SWITCH is unix:PATH, tcp:HOST:PORT or
 // the path of a bridge's .mgmt socket.
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { OpenFlowConnection } from "../connection/connection.ts";
 import { encodeMessage } from "../messages/codec.ts";
 import { flowModFromText } from "../messages/flow-mod-text.ts";
 import type { OpenFlowMessage } from "../messages/types.ts";
-import { formatMessage, formatMessageBytes } from "../print/ofp-print.ts";
+import { describeMessageBytes, formatMessage } from "../print/ofp-print.ts";
 import { OpenFlowVersion } from "../version.ts";
 
 /** Bad input found after argument parsing (a flow or hex string); exit status 1. */
@@ -68,16 +68,24 @@ async function encodeCommand(io: CliIo, flows: readonly string[], version: OpenF
   }
 }
 
+/**
+ * Prints every message as ovs-ofctl ofp-print does, bad ones included, then fails with
+ * status 1 if any message was empty, truncated, overlong or undecodable.
+ */
 async function decodeCommand(io: CliIo, items: readonly string[]): Promise<void> {
   const fromStdin = items.length === 1 && items[0] === "-";
-  const texts = (await expandItems(items, io.stdin)).map((hex) => {
+  const results = (await expandItems(items, io.stdin)).map((hex) => {
     const clean = hex.replace(/\s+/g, "");
     if (!/^([0-9a-fA-F]{2})*$/.test(clean)) {
       throw new CliInputError(`"${hex.slice(0, 40)}" is not hex; give each message as pairs of hex digits`);
     }
-    return formatMessageBytes(Buffer.from(clean, "hex"));
+    return describeMessageBytes(Buffer.from(clean, "hex"));
   });
-  write(io.stdout, texts.join(fromStdin ? "\n" : ""));
+  write(io.stdout, results.map((result) => result.text).join(fromStdin ? "\n" : ""));
+  const invalid = results.flatMap((result, index) => (result.valid ? [] : [index + 1]));
+  if (invalid.length > 0) {
+    throw new CliInputError(`message ${invalid.join(", ")} of ${results.length} is not a valid OpenFlow message; its report and hex dump are on stdout`);
+  }
 }
 
 async function withSwitch<T>(address: string, versions: readonly OpenFlowVersion[] | undefined, run: (c: OpenFlowConnection) => Promise<T>): Promise<T> {
@@ -129,12 +137,14 @@ function buildProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (s) => write(io.stdout, s), writeErr: (s) => write(io.stderr, s) });
   const ofp = program.command("ofp").description("encode, decode and dump OpenFlow messages as ovs-ofctl prints them");
   const versionOption = ["-O, --protocol <version>", "OpenFlow version: OpenFlow13 or OpenFlow15", parseVersionName] as const;
+  // The default's description names the version; the parsed value is the wire number 6.
+  const encodeVersionOption = new Option(versionOption[0], versionOption[1]).argParser(versionOption[2]).default(OpenFlowVersion.OF15, "OpenFlow15");
 
   ofp
     .command("encode")
     .description("print the FLOW_MOD (add) of each flow as one line of hex; '-' reads flows from stdin")
     .argument("<flow...>", "flows in ovs-ofctl syntax")
-    .option(...versionOption, OpenFlowVersion.OF15)
+    .addOption(encodeVersionOption)
     .action((flows: string[], options: { protocol: OpenFlowVersion }) => encodeCommand(io, flows, options.protocol));
 
   ofp
@@ -148,7 +158,7 @@ function buildProgram(io: CliIo): Command {
     .description("print the switch's flows as ovs-ofctl dump-flows does")
     .argument("<switch>", "unix:PATH, tcp:HOST:PORT or a .mgmt socket path")
     .option("--table <n>", "only this table (0-254)", parseTable)
-    .option(...versionOption)
+    .addOption(new Option(versionOption[0], `${versionOption[1]} (default: the highest both sides support)`).argParser(versionOption[2]))
     .action((address: string, options: { table?: number; protocol?: OpenFlowVersion }) =>
       dumpFlowsCommand(io, address, {
         ...(options.table === undefined ? {} : { table: options.table }),
@@ -160,7 +170,7 @@ function buildProgram(io: CliIo): Command {
     .command("dump-groups")
     .description("print the switch's groups as ovs-ofctl dump-groups does")
     .argument("<switch>", "unix:PATH, tcp:HOST:PORT or a .mgmt socket path")
-    .option(...versionOption)
+    .addOption(new Option(versionOption[0], `${versionOption[1]} (default: the highest both sides support)`).argParser(versionOption[2]))
     .action((address: string, options: { protocol?: OpenFlowVersion }) =>
       dumpGroupsCommand(io, address, options.protocol === undefined ? {} : { versions: [options.protocol] }),
     );

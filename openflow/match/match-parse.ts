@@ -11,7 +11,7 @@ import { lookupField, parseSubfield, requireField } from "./fields.ts";
 import { MatchBuilder } from "./match.ts";
 import type { Match, MatchEntry } from "./match.ts";
 import type { PortNameMap } from "./ports.ts";
-import { checkPrerequisites, EthType, IpProto } from "./prerequisites.ts";
+import { checkPrerequisites, EthType, IpProto, unmetPrerequisites } from "./prerequisites.ts";
 
 /** Protocol keywords: the dl_type they set and, for L4 ones, the nw_proto. */
 export const PROTOCOL_KEYWORDS: ReadonlyMap<string, { ethType: bigint; proto?: bigint }> = new Map([
@@ -206,13 +206,30 @@ export class MatchTextParser {
 
   /**
    * Returns the Match. Throws MatchError MISSING_PREREQUISITE when a field needs a protocol
-   * the match does not fix, for example "tp_dst requires tcp or tcp6 (add 'tcp,' ...)".
+   * the match does not fix, for example "tp_dst requires tcp, tcp6, udp, udp6, sctp or sctp6 (...)".
    */
   finish(): Match {
     this.resolveDeferred();
     const match = this.builder.build();
+    this.checkGenericPorts(match);
     checkPrerequisites(match, (entry: MatchEntry) => this.typedNames.get(entry.field.name) ?? entry.field.name);
     return match;
+  }
+
+  /**
+   * Throws for tp_src or tp_dst without a transport protocol. Those names resolve to
+   * tcp_src or tcp_dst when nothing fixes nw_proto, but udp and sctp satisfy them as well,
+   * so the hint lists every protocol rather than the tcp_dst prerequisite alone.
+   */
+  private checkGenericPorts(match: Match): void {
+    const [first] = unmetPrerequisites(match);
+    if (first === undefined) return;
+    const typedName = this.typedNames.get(first.field.name);
+    if (typedName !== "tp_src" && typedName !== "tp_dst") return;
+    throw new MatchError(
+      MatchErrorCode.MISSING_PREREQUISITE,
+      `${typedName} requires tcp, tcp6, udp, udp6, sctp or sctp6 (add one of them before it, for example 'tcp,')`,
+    );
   }
 }
 

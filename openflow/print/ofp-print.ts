@@ -7,7 +7,7 @@ import type { Match } from "../match/index.ts";
 import { formatPort, portFromOfp11 } from "../match/fields.ts";
 import { BUNDLE_CONTROL_TYPE_NAMES } from "../messages/bundle.ts";
 import { decodeMessage } from "../messages/codec.ts";
-import { FLOW_MOD_COMMANDS, NO_BUFFER, OFPG, OFPMPF_MORE, OFPP } from "../messages/constants.ts";
+import { FLOW_MOD_COMMANDS, NO_BUFFER, OFPG, OFPMPF_MORE, OFPP, OFPT } from "../messages/constants.ts";
 import { errorName, OFPET } from "../messages/error-codes.ts";
 import { OpenFlowInvalidMessageError } from "../messages/errors.ts";
 import { GROUP_TYPE_NAMES, OFPG_BUCKET, OFPGT_SELECT } from "../messages/group.ts";
@@ -461,26 +461,68 @@ export function formatMessage(m: OpenFlowMessage, options: FormatOptions = {}): 
   return text.endsWith("\n") ? text : `${text}\n`;
 }
 
+/** The ofp-print text of one message's bytes, and whether those bytes were one valid message. */
+export interface MessageBytesText {
+  readonly text: string;
+  /** False when the text reports an empty, short, truncated, overlong or undecodable message. */
+  readonly valid: boolean;
+}
+
 /**
- * Decodes and formats one message. A message that fails to decode prints as ovs-ofctl
- * prints it: its header line, "***decode error: NAME***" and a hex dump of the message.
+ * Decodes and formats one message as ovs-ofctl ofp-print does (OVS 3.1), also for bad input:
+ * an empty buffer, fewer bytes than a header, fewer or more bytes than the header's length,
+ * and a body that fails to decode. Each of those prints ovs-ofctl's report and a hex dump.
  */
-export function formatMessageBytes(bytes: Buffer, options: FormatOptions = {}): string {
-  if (bytes.length === 0) return "OpenFlow message is empty\n";
+export function describeMessageBytes(bytes: Buffer, options: FormatOptions = {}): MessageBytesText {
+  if (bytes.length === 0) return { text: "OpenFlow message is empty\n", valid: false };
+  if (bytes.length < OFP_HEADER_LENGTH) {
+    return { text: `OpenFlow packet too short (only ${bytes.length} bytes):\n${formatHexDump(bytes, { ascii: true })}`, valid: false };
+  }
+  const header = peekHeader(bytes);
+  if (header.length > bytes.length) {
+    const title = partialHeaderTitle(header);
+    const line = `(***truncated to ${bytes.length} bytes from ${header.length}***)\n`;
+    return { text: `${title === undefined ? "" : `${title}\n`}${line}${formatHexDump(bytes, { ascii: true })}`, valid: false };
+  }
+  if (header.length < bytes.length) {
+    return { text: `(***only uses ${header.length} bytes out of ${bytes.length}***)\n${formatHexDump(bytes, { ascii: true })}`, valid: false };
+  }
   let message: OpenFlowMessage;
   try {
     message = decodeMessage(bytes);
   } catch (error) {
     if (!(error instanceof OpenFlowDecodeError) && !(error instanceof OpenFlowInvalidMessageError)) throw error;
-    if (bytes.length < 8) throw error;
-    const header = peekHeader(bytes);
     const name = error instanceof OpenFlowInvalidMessageError ? error.ofpError : "OFPBRC_BAD_LEN";
-    const title = headerTitle(header);
-    return `${title}: ***decode error: ${name}***\n${formatHexDump(bytes.subarray(0, header.length), { ascii: true })}`;
+    return { text: `${headerTitle(header)}: ***decode error: ${name}***\n${formatHexDump(bytes, { ascii: true })}`, valid: false };
   }
   let text = formatMessage(message, options);
   if (message.kind === "hello" && message.unknownElements !== undefined) text += formatHexDump(bytes, { ascii: true });
-  return text;
+  return { text, valid: true };
+}
+
+/** Decodes and formats one message; describeMessageBytes() also reports whether it was valid. */
+export function formatMessageBytes(bytes: Buffer, options: FormatOptions = {}): string {
+  return describeMessageBytes(bytes, options).text;
+}
+
+const OFP_HEADER_LENGTH = 8;
+
+/** Message types whose ovs-ofctl name needs bytes after the header: a stats type or an experimenter subtype. */
+const TYPES_NAMED_BY_BODY: ReadonlySet<number> = new Set([OFPT.EXPERIMENTER, OFPT.MULTIPART_REQUEST, OFPT.MULTIPART_REPLY]);
+
+/**
+ * Returns the title ovs-ofctl prints above "(***truncated ...***)", or undefined where it
+ * prints none. ovs-ofctl names the message only when the bytes present identify it.
+ */
+function partialHeaderTitle(header: { version: number; type: number; xid: number }): string | undefined {
+  // Types 0 to 5 mean the same in every version; the rest of OFPT_NAMES is OpenFlow 1.3 to 1.5 numbering.
+  const sameInAllVersions = header.type <= OFPT.FEATURES_REQUEST && header.version >= 1 && header.version <= 6;
+  const numberedAsNames = header.version >= 4 && header.version <= 6;
+  if (!sameInAllVersions && !numberedAsNames) return undefined;
+  // NOTE: ovs-ofctl names a truncated multipart or experimenter message once its stats type
+  // or subtype is present; this prints no title for them.
+  if (TYPES_NAMED_BY_BODY.has(header.type) || OFPT_NAMES[header.type] === undefined) return undefined;
+  return `${headerTitle(header)}:`;
 }
 
 /** Formats the "NAME (OF1.x) (xid=0x..)" title of a message that failed to decode. */

@@ -39,7 +39,8 @@ export function buildProgram(): Command {
     .showHelpAfterError();
 
   addCommonOptions(program.command("up").description("create a lab and start its OVS daemons"))
-    .requiredOption("--nodes <n>", `number of nodes (1 to ${maxNodes})`, parseInteger)
+    // commander's help does not mark required options, so the description says it.
+    .requiredOption("--nodes <n>", `required: number of nodes (1 to ${maxNodes})`, parseInteger)
     .addOption(new Option("--subnets <n>", "underlay segments: 1 shared segment, or 2 joined by a router").choices(["1", "2"]).default("1"))
     .option("--underlay-cidr <cidr>", "underlay address block, split in two halves for --subnets 2 (default: derived from the name)")
     .option("--keep-on-failure", "keep what was created when up fails, to read the logs")

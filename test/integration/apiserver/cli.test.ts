@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -62,4 +62,44 @@ test("cli rejects a bad port", async () => {
   const cli = startCli(["--port", "abc"]);
   assert.notEqual(await cli.exited, 0);
   assert.match(cli.stderr(), /--port must be a non-negative integer, got "abc"/);
+});
+
+test("cli rejects a port above 65535", async () => {
+  const cli = startCli(["--port", "70000"]);
+  assert.notEqual(await cli.exited, 0);
+  assert.match(cli.stderr(), /--port must be from 0 to 65535, got 70000/);
+});
+
+test("cli rejects an unknown log level", async () => {
+  const cli = startCli(["--port", "0", "--log-level", "loud"]);
+  assert.notEqual(await cli.exited, 0);
+  assert.match(cli.stderr(), /option '--log-level <level>' argument 'loud' is invalid\. Allowed choices are error, warn, info, debug\./);
+});
+
+test("cli rejects custom resources missing a field", async (t) => {
+  const folder = await mkdtemp(join(tmpdir(), "syf-cli-"));
+  t.after(() => rm(folder, { recursive: true, force: true }));
+  const path = join(folder, "crds.json");
+  const valid = { group: "example.com", version: "v1", kind: "Widget", plural: "widgets", singular: "widget", namespaced: true };
+  const cases: { entry: Record<string, unknown>; message: string }[] = [
+    { entry: { ...valid, plural: undefined }, message: 'entry 1: missing field "plural"' },
+    { entry: { ...valid, group: "" }, message: 'entry 1: field "group" must be a non-empty string, got ""' },
+    { entry: { ...valid, namespaced: "yes" }, message: 'entry 1: field "namespaced" must be true or false, got "yes"' },
+    { entry: { ...valid, shortNames: "wd" }, message: 'entry 1: field "shortNames" must be an array of non-empty strings, got "wd"' },
+  ];
+  for (const { entry, message } of cases) {
+    await writeFile(path, JSON.stringify([valid, entry]));
+    const cli = startCli(["--port", "0", "--custom-resources", path]);
+    assert.equal(await cli.exited, 1);
+    assert.equal(cli.stderr(), `switchyard-apiserver: --custom-resources ${path}: ${message}\n`);
+  }
+});
+
+test("cli rejects a kubeconfig in a missing folder", async (t) => {
+  const folder = await mkdtemp(join(tmpdir(), "syf-cli-"));
+  t.after(() => rm(folder, { recursive: true, force: true }));
+  const path = join(folder, "missing", "kubeconfig");
+  const cli = startCli(["--port", "0", "--kubeconfig", path]);
+  assert.equal(await cli.exited, 1);
+  assert.equal(cli.stderr(), `switchyard-apiserver: --kubeconfig ${path}: folder ${join(folder, "missing")} does not exist; create it first\n`);
 });

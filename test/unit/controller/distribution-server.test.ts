@@ -114,6 +114,22 @@ describe("distribution server", () => {
     assert.deepEqual(response, { status: 200, body: "ok\n" });
   });
 
+  it("rejects a request without a certificate", async () => {
+    const response = await call({ url: `${url}/v1/slices/watch`, method: "GET", tls: { ca: node.ca } });
+    assert.equal(response.status, 401);
+    assert.equal(response.body, "no client certificate: present one issued by switchyard-controller issue-cert\n");
+  });
+
+  it("rejects a certificate of another CA", async () => {
+    const otherCa = join(dir, "other-ca");
+    await ensureServerCredentials({ dir: otherCa, serverNames: ["127.0.0.1"], caValidityDays: 1, certValidityDays: 1 });
+    await issueClientCertificate({ caDir: otherCa, outDir: join(otherCa, "n1"), role: "node", name: "n1", validityDays: 1 });
+    const forged = { ca: node.ca, cert: await readFile(join(otherCa, "n1", "client.crt")), key: await readFile(join(otherCa, "n1", "client.key")) };
+    const response = await call({ url: `${url}/v1/slices/watch`, method: "GET", tls: forged });
+    assert.equal(response.status, 401);
+    assert.match(response.body, /^client certificate rejected: [A-Z_]+\n$/);
+  });
+
   it("rejects a malformed generation", async () => {
     const response = await call({ url: `${url}/v1/slices/watch?instance=x&generation=-1`, method: "GET", tls: node });
     assert.equal(response.status, 400);

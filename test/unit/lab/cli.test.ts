@@ -67,6 +67,13 @@ test("up requires --nodes", () => {
   assert.match(parseError(["up"]), /required option '--nodes <n>' not specified/);
 });
 
+test("up help marks --nodes required", () => {
+  const up = buildProgram().commands.find((command) => command.name() === "up");
+  assert.ok(up !== undefined, "the program has an up command");
+  const line = up.helpInformation().split("\n").find((text) => text.trimStart().startsWith("--nodes <n>"));
+  assert.match(line ?? "", /--nodes <n>\s+required: number of nodes \(1 to \d+\)/);
+});
+
 test("up rejects a non-numeric node count", () => {
   assert.match(parseError(["up", "--nodes", "three"]), /three is not a whole number/);
 });

@@ -62,6 +62,24 @@ describe("yardctl ofp encode and decode", () => {
     assert.match(result.stderr, /nw_srcc/);
   });
 
+  test("tp_dst hint names every protocol", async () => {
+    const result = await yardctl(["ofp", "encode", "tp_dst=80,actions=drop"]);
+    assert.equal(result.status, 1);
+    // ovs-ofctl accepts tp_dst after each of these, so the hint must name them all.
+    for (const protocol of ["tcp", "tcp6", "udp", "udp6", "sctp", "sctp6"]) {
+      execFileSync("ovs-ofctl", ["-O", "OpenFlow15", "parse-flow", `${protocol},tp_dst=80,actions=drop`], { encoding: "utf8" });
+      assert.match(result.stderr, new RegExp(`\\b${protocol}\\b`), `hint names ${protocol}`);
+    }
+  });
+
+  test("encode defaults to OpenFlow15", async () => {
+    const result = await yardctl(["ofp", "encode", "actions=drop"]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(ovsPrint(result.stdout.trim()), /^OFPT_FLOW_MOD \(OF1\.5\)/);
+    const help = await yardctl(["ofp", "encode", "--help"]);
+    assert.match(help.stdout.replace(/\s+/g, " "), /\(default: OpenFlow15\)/);
+  });
+
   test("invalid hex fails", async () => {
     const result = await yardctl(["ofp", "decode", "04zz"]);
     assert.notEqual(result.status, 0);
