@@ -1,0 +1,357 @@
+// The node agent: connects to the local Open vSwitch and the Kubernetes API, bootstraps the
+// bridge, installs the pipeline, and keeps peers, pods, flows and host routes in step with
+// Node and Pod objects.
+//
+// Start-up order (each step needs the previous one):
+//   1. own Node with a pod CIDR (waits until the controller has assigned one)
+//   2. OVSDB, transport interface and MTU, bridge bootstrap, gateway address
+//   3. restart round: the previous run's round is read from the bridge, this run uses the next
+//   4. OpenFlow connection, pipeline and local flows, pod flows rebuilt from OVSDB
+//   5. Node and Pod informers; once both have listed, stale pod ports are removed, the
+//      previous round's flows are deleted and flow-restore-wait is cleared
+import type { Server } from "node:http";
+import { CoreV1Api, type KubeConfig, type V1Node, type V1Pod } from "@kubernetes/client-node";
+import { loadKubeConfig } from "../controller/daemon.ts";
+import { ResilientInformer } from "../controller/informers/resilient-informer.ts";
+import type { Cidr } from "../controller/ipam/cidr.ts";
+import { errorMessage, type Logger } from "../controller/log.ts";
+import { ControllerMetrics } from "../controller/metrics.ts";
+import { OpenFlowConnection } from "../openflow/index.ts";
+import { OvsdbClient, Vswitch } from "../ovsdb/index.ts";
+import { bootstrapBridge, stableMac, storedRound, storeRound, type BridgeLayout, type BridgePorts } from "./bridge/bootstrap.ts";
+import type { AgentConfig } from "./config/types.ts";
+import { podMtu } from "./forwarding/mtu.ts";
+import { readPeerNode } from "./forwarding/node-info.ts";
+import { runHostCommand, type HostRunner } from "./host/command.ts";
+import { configureGateway, enableForwarding, findTransportInterface, type TransportInterface } from "./host/routes.ts";
+import { detectSnatBackend, type SnatBackend } from "./host/snat.ts";
+import { AgentMetrics, ownerKind } from "./metrics.ts";
+import { startMetricsServer, stopMetricsServer } from "./metrics-server.ts";
+import { NodeNetwork } from "./node-network.ts";
+import { nextRound } from "./pipeline/cookie.ts";
+import { FlowSync } from "./pipeline/flow-sync.ts";
+import { recordedPodPorts, stalePodPorts } from "./pod-ports.ts";
+
+export interface AgentDaemonOptions {
+  readonly config: AgentConfig;
+  readonly logger: Logger;
+  /** Node name; default config.nodeName, else the NODE_NAME environment variable. */
+  readonly nodeName?: string;
+  /** Default: loaded from config.kubeconfig. */
+  readonly kubeConfig?: KubeConfig;
+  /** Default: runs commands on this machine. */
+  readonly run?: HostRunner;
+  readonly metrics?: AgentMetrics;
+  /** How long to wait for the Node to have a pod CIDR, in milliseconds. Default 300000. */
+  readonly nodeWaitMs?: number;
+}
+
+export class AgentStartError extends Error {
+  readonly code = "AGENT_START_FAILED";
+}
+
+const OVS_TIMEOUT_MS = 10_000;
+
+/** One running agent. start() resolves once every flow is installed; stop() is idempotent. */
+export class AgentDaemon {
+  readonly metrics: AgentMetrics;
+  readonly nodeName: string;
+  readonly #options: AgentDaemonOptions;
+  readonly #logger: Logger;
+  readonly #run: HostRunner;
+  #client: OvsdbClient | undefined;
+  #vswitch: Vswitch | undefined;
+  #connection: OpenFlowConnection | undefined;
+  #network: NodeNetwork | undefined;
+  #nodeInformer: ResilientInformer<V1Node> | undefined;
+  #podInformer: ResilientInformer<V1Pod> | undefined;
+  #metricsServer: Server | undefined;
+  #metricsPort: number | undefined;
+  #round = 0;
+  #stopped = false;
+
+  private constructor(options: AgentDaemonOptions, nodeName: string) {
+    this.#options = options;
+    this.#logger = options.logger.child({ node: nodeName });
+    this.#run = options.run ?? runHostCommand;
+    this.metrics = options.metrics ?? new AgentMetrics();
+    this.nodeName = nodeName;
+  }
+
+  /** Starts the agent; on failure everything opened so far is closed again before it rejects. */
+  static async start(options: AgentDaemonOptions): Promise<AgentDaemon> {
+    const nodeName = options.nodeName ?? (options.config.nodeName !== "" ? options.config.nodeName : (process.env["NODE_NAME"] ?? ""));
+    if (nodeName === "") throw new AgentStartError("node name is missing: set nodeName in the configuration file or the NODE_NAME environment variable");
+    const daemon = new AgentDaemon(options, nodeName);
+    try {
+      await daemon.#start();
+    } catch (error) {
+      await daemon.stop();
+      throw error;
+    }
+    return daemon;
+  }
+
+  /** The restart round of this run. */
+  get round(): number {
+    return this.#round;
+  }
+
+  get metricsPort(): number | undefined {
+    return this.#metricsPort;
+  }
+
+  get network(): NodeNetwork | undefined {
+    return this.#network;
+  }
+
+  async #start(): Promise<void> {
+    const { config } = this.#options;
+    const kubeConfig = this.#options.kubeConfig ?? loadKubeConfig(config.kubeconfig);
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    const self = await this.#waitForPodCidr(core);
+    const podCIDR = self.podCIDR;
+    this.#logger.info("node pod CIDR found", { cidr: self.podCIDRText, ip: self.transportIP });
+
+    this.#client = await OvsdbClient.connect(`unix:${config.ovs.dbSocket}`, { defaultTimeoutMs: OVS_TIMEOUT_MS });
+    this.#vswitch = await Vswitch.open(this.#client);
+    const transport = await this.#transportInterface(self.transportIP);
+    const mtu = config.mtu !== 0 ? config.mtu : podMtu({ mode: config.trafficEncapMode, tunnelType: config.tunnel.type, transportMtu: transport.mtu, underlayFamily: transport.subnet.family });
+    const layout = this.#layout(mtu);
+    const ports = await bootstrapBridge(this.#vswitch, layout, { timeoutMs: OVS_TIMEOUT_MS });
+    this.#logger.info("bridge ready", { bridge: config.ovs.bridge, ofport: ports.gateway.ofport, mtu });
+    const gatewayIP = await configureGateway(this.#run, { name: config.gateway.name, podCIDR, mtu });
+    await enableForwarding(this.#run);
+
+    const previousRound = storedRound(this.#vswitch, config.ovs.bridge);
+    this.#round = nextRound(previousRound);
+    this.#logger.info("flow round chosen", { round: this.#round, previousRound });
+
+    this.#connection = await OpenFlowConnection.connect({ address: `unix:${config.ovs.runDir}/${config.ovs.bridge}.mgmt` });
+    const flowSync = new FlowSync({
+      connection: this.#connection,
+      onSync: (event) => this.metrics.flowSyncDuration.observe({ owner: ownerKind(event.owner) }, event.seconds),
+    });
+    this.#watchConnections(flowSync, layout, { podCIDR, mtu });
+    this.metrics.onScrape(() => this.#refreshGauges(flowSync));
+
+    const snatBackend = await this.#snatBackend();
+    this.#network = new NodeNetwork({
+      nodeName: this.nodeName,
+      mode: config.trafficEncapMode,
+      podCIDR,
+      localSubnets: [transport.subnet],
+      gatewayName: config.gateway.name,
+      flowContext: flowContextOf(this.#round, ports, gatewayIP),
+      flowSync,
+      run: this.#run,
+      snatBackend,
+      logger: this.#logger,
+    });
+    await this.#network.start();
+    const restored = await this.#restorePods();
+    this.#logger.info("pod flows rebuilt from OVSDB", { count: restored });
+
+    await this.#startInformers(kubeConfig, core);
+    await this.#removeStalePorts();
+    if (previousRound !== 0 && previousRound !== this.#round) await flowSync.deleteRound(previousRound);
+    await storeRound(this.#vswitch, config.ovs.bridge, this.#round);
+    await this.#vswitch.setOpenVSwitchOtherConfig({ "flow-restore-wait": null });
+    if (config.metrics.enabled) {
+      const { server, port } = await startMetricsServer(this.metrics, config.metrics);
+      this.#metricsServer = server;
+      this.#metricsPort = port;
+    }
+    this.#logger.info("agent ready", { round: this.#round, metricsPort: this.#metricsPort });
+  }
+
+  /** Polls the own Node until it has a pod CIDR and an InternalIP. */
+  async #waitForPodCidr(core: CoreV1Api): Promise<{ podCIDR: Cidr; podCIDRText: string; transportIP: string }> {
+    const deadline = Date.now() + (this.#options.nodeWaitMs ?? 300_000);
+    let lastReason = "";
+    while (!this.#stopped) {
+      try {
+        const node = await core.readNode({ name: this.nodeName });
+        const read = readPeerNode(node);
+        if (read.ok) {
+          const cidr = read.node.podCIDRs.find((entry) => entry.family === "IPv4") ?? read.node.podCIDRs[0];
+          if (cidr !== undefined) return { podCIDR: cidr, podCIDRText: node.spec?.podCIDR ?? "", transportIP: read.node.transportIP };
+        }
+        lastReason = read.ok ? "no pod CIDR" : read.detail;
+      } catch (error) {
+        lastReason = errorMessage(error);
+      }
+      if (Date.now() > deadline) throw new AgentStartError(`node ${this.nodeName} is not usable: ${lastReason}; check that the Node exists and the controller assigned spec.podCIDR`);
+      this.#logger.info("waiting for the node's pod CIDR", { reason: lastReason });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    throw new AgentStartError("agent stopped while waiting for the node's pod CIDR");
+  }
+
+  async #transportInterface(address: string): Promise<TransportInterface> {
+    const found = await findTransportInterface(this.#run, { address, name: this.#options.config.transportInterface });
+    if (found === undefined) {
+      throw new AgentStartError(`no interface found with the node's InternalIP ${address}: set transportInterface, or fix the Node's status.addresses`);
+    }
+    return found;
+  }
+
+  #layout(mtu: number): BridgeLayout {
+    const { config } = this.#options;
+    const gateway = { name: config.gateway.name, ofport: config.gateway.ofport, mtu, mac: stableMac(this.nodeName) };
+    if (config.trafficEncapMode === "noEncap") return { bridge: config.ovs.bridge, datapathType: config.ovs.datapathType, gateway };
+    return { bridge: config.ovs.bridge, datapathType: config.ovs.datapathType, gateway, tunnel: { ...config.tunnel } };
+  }
+
+  async #snatBackend(): Promise<SnatBackend | undefined> {
+    const snat = this.#options.config.snat;
+    if (!snat.enabled) return undefined;
+    return snat.backend === "auto" ? detectSnatBackend(this.#run) : snat.backend;
+  }
+
+  /** Replays flows after ovs-vswitchd restarts and re-bootstraps after ovsdb-server restarts. */
+  #watchConnections(flowSync: FlowSync, layout: BridgeLayout, gateway: { podCIDR: Cidr; mtu: number }): void {
+    const connection = this.#connection;
+    const client = this.#client;
+    const vswitch = this.#vswitch;
+    if (connection === undefined || client === undefined || vswitch === undefined) return;
+    connection.on("disconnected", ({ error }) => {
+      this.metrics.ovsConnected.set({ protocol: "openflow" }, 0);
+      this.#logger.warn("OpenFlow connection lost", { error: error === undefined ? undefined : errorMessage(error) });
+    });
+    connection.on("reconnected", () => {
+      this.metrics.ovsConnected.set({ protocol: "openflow" }, 1);
+      this.metrics.ovsReconnects.inc({ protocol: "openflow" });
+      this.#logger.info("OpenFlow connection back, replaying flows");
+      // A restarted ovs-vswitchd also recreated the gateway device, which lost its address
+      // and the routes through it.
+      flowSync
+        .replay()
+        .then(() => configureGateway(this.#run, { name: layout.gateway.name, podCIDR: gateway.podCIDR, mtu: gateway.mtu }))
+        .then(() => this.#network?.resync())
+        .then(() => vswitch.setOpenVSwitchOtherConfig({ "flow-restore-wait": null }))
+        .then(() => this.#logger.info("flows replayed"))
+        .catch((error: unknown) => this.#logger.error("flow replay failed", { error: errorMessage(error) }));
+    });
+    client.on("disconnect", () => {
+      this.metrics.ovsConnected.set({ protocol: "ovsdb" }, 0);
+      this.#logger.warn("OVSDB connection lost");
+    });
+    client.on("reconnect", () => {
+      this.metrics.ovsReconnects.inc({ protocol: "ovsdb" });
+      this.#logger.info("OVSDB connection back");
+    });
+    vswitch.replica.on("synced", () => {
+      if (this.#stopped || this.#network === undefined) return;
+      this.metrics.ovsConnected.set({ protocol: "ovsdb" }, 1);
+      // After a reconnect the database may be new or old: ensure the bridge again. The
+      // ensure calls find existing rows through the replica, so nothing is duplicated.
+      bootstrapBridge(vswitch, layout, { timeoutMs: OVS_TIMEOUT_MS })
+        .then(() => this.#logger.info("bridge checked after OVSDB resync"))
+        .catch((error: unknown) => this.#logger.error("bridge check after OVSDB resync failed", { error: errorMessage(error) }));
+    });
+    this.metrics.ovsConnected.set({ protocol: "openflow" }, 1);
+    this.metrics.ovsConnected.set({ protocol: "ovsdb" }, 1);
+  }
+
+  #refreshGauges(flowSync: FlowSync): void {
+    this.metrics.flows.reset();
+    for (const [table, count] of flowSync.countByTable()) this.metrics.flows.set({ table }, count);
+    const routes = this.#network?.routes() ?? [];
+    this.metrics.peerRoutes.set({ via: "tunnel" }, routes.filter((route) => route.via === "tunnel").length);
+    this.metrics.peerRoutes.set({ via: "underlay" }, routes.filter((route) => route.via === "underlay").length);
+  }
+
+  async #restorePods(): Promise<number> {
+    const vswitch = this.#vswitch;
+    const network = this.#network;
+    if (vswitch === undefined || network === undefined) return 0;
+    const ports = recordedPodPorts(vswitch, this.#options.config.ovs.bridge);
+    for (const port of ports) await network.setPod(port);
+    return ports.length;
+  }
+
+  /** Deletes pod ports (and their flows) whose Pod no longer exists on this node. */
+  async #removeStalePorts(): Promise<void> {
+    const vswitch = this.#vswitch;
+    const network = this.#network;
+    const pods = this.#podInformer;
+    if (vswitch === undefined || network === undefined || pods === undefined) return;
+    const live = new Set(
+      pods.list().filter((pod) => pod.spec?.nodeName === this.nodeName).map((pod) => `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`),
+    );
+    for (const port of stalePodPorts(recordedPodPorts(vswitch, this.#options.config.ovs.bridge), live)) {
+      await network.removePod(port.ofport);
+      await vswitch.deletePort({ bridge: this.#options.config.ovs.bridge, name: port.portName });
+      this.#logger.info("stale pod port removed", { namespace: port.podNamespace, pod: port.podName, ofport: port.ofport });
+    }
+  }
+
+  async #startInformers(kubeConfig: KubeConfig, core: CoreV1Api): Promise<void> {
+    const { config } = this.#options;
+    // NOTE: ResilientInformer takes the controller's metrics class; the agent gives it a
+    // private instance whose registry is never served, until the informer takes an interface.
+    const informerMetrics = new ControllerMetrics({ processMetrics: false });
+    const common = {
+      kubeConfig,
+      backoffInitialMs: config.informers.backoffInitialMs,
+      backoffMaxMs: config.informers.backoffMaxMs,
+      resyncMs: config.informers.resyncSeconds * 1000,
+      logger: this.#logger,
+      metrics: informerMetrics,
+    };
+    const nodes = new ResilientInformer<V1Node>({
+      ...common,
+      kind: "Node",
+      path: "/api/v1/nodes",
+      list: () => core.listNode(),
+      handlers: { upsert: (node) => this.#onNode(node), delete: (node) => this.#onNodeDeleted(node) },
+    });
+    // NOTE: watches every Pod and filters by spec.nodeName here, because ResilientInformer has no field selector yet.
+    const pods = new ResilientInformer<V1Pod>({
+      ...common,
+      kind: "Pod",
+      path: "/api/v1/pods",
+      list: () => core.listPodForAllNamespaces(),
+      handlers: { upsert: () => undefined, delete: () => undefined },
+    });
+    this.#nodeInformer = nodes;
+    this.#podInformer = pods;
+    await Promise.all([nodes.start(), pods.start()]);
+    await this.#network?.peersComplete();
+  }
+
+  #onNode(node: V1Node): void {
+    const network = this.#network;
+    if (network === undefined || node.metadata?.name === this.nodeName) return;
+    const read = readPeerNode(node);
+    if (!read.ok) {
+      this.#logger.debug("node skipped", { peer: node.metadata?.name, reason: read.detail });
+      return;
+    }
+    network.upsertPeer(read.node).catch((error: unknown) => this.#logger.error("peer update failed", { peer: read.node.name, error: errorMessage(error) }));
+  }
+
+  #onNodeDeleted(node: V1Node): void {
+    const name = node.metadata?.name;
+    if (name === undefined || this.#network === undefined) return;
+    this.#network.deletePeer(name).catch((error: unknown) => this.#logger.error("peer removal failed", { peer: name, error: errorMessage(error) }));
+  }
+
+  /** Stops informers and closes connections. Flows, ports and routes stay, so pod traffic keeps flowing. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await this.#nodeInformer?.stop().catch(() => undefined);
+    await this.#podInformer?.stop().catch(() => undefined);
+    if (this.#metricsServer !== undefined) await stopMetricsServer(this.#metricsServer);
+    await this.#connection?.close();
+    await this.#vswitch?.close().catch(() => undefined);
+    this.#client?.close();
+    this.#logger.info("agent stopped");
+  }
+}
+
+function flowContextOf(round: number, ports: BridgePorts, gatewayIP: string) {
+  return { round, gateway: { ofport: ports.gateway.ofport, mac: ports.gateway.mac, ip: gatewayIP }, tunnel: ports.tunnel };
+}
