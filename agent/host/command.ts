@@ -29,5 +29,9 @@ export const runHostCommand: HostRunner = (argv, options = {}) =>
       if (error !== null) reject(new HostCommandError(argv, stderr === "" ? error.message : stderr, { cause: error }));
       else resolve(stdout);
     });
+    // A command that exits before reading its input (most calls pass none) closes the pipe
+    // first; the write then fails with EPIPE, which must not crash the agent. The exit status
+    // reported through the callback above decides the result.
+    child.stdin?.on("error", () => undefined);
     child.stdin?.end(options.input ?? "");
   });
