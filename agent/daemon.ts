@@ -7,29 +7,40 @@
 //   2. OVSDB, transport interface and MTU, bridge bootstrap, gateway address
 //   3. restart round: the previous run's round is read from the bridge, this run uses the next
 //   4. OpenFlow connection, pipeline and local flows, pod flows rebuilt from OVSDB
-//   5. Node and Pod informers; once both have listed, stale pod ports are removed, the
-//      previous round's flows are deleted and flow-restore-wait is cleared
+//   5. CNI server: node IPAM on the pod CIDR, attachments rebuilt from OVSDB, the socket
+//      opened (ADD returns "try again later" until step 7)
+//   6. NetworkPolicy, when a controller is configured: policy client (slice cache first),
+//      enforcer on this run's round, realization reports back to the controller
+//   7. Node and Pod informers; once both have listed, stale pod ports are removed, the
+//      previous round's flows are deleted and flow-restore-wait is cleared; ready
+import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
+import { join } from "node:path";
 import { CoreV1Api, type KubeConfig, type V1Node, type V1Pod } from "@kubernetes/client-node";
 import { loadKubeConfig } from "../controller/daemon.ts";
 import { ResilientInformer } from "../controller/informers/resilient-informer.ts";
-import type { Cidr } from "../controller/ipam/cidr.ts";
+import { formatCidr, type Cidr } from "../controller/ipam/cidr.ts";
 import { errorMessage, type Logger } from "../controller/log.ts";
 import { ControllerMetrics } from "../controller/metrics.ts";
 import { OpenFlowConnection } from "../openflow/index.ts";
 import { OvsdbClient, Vswitch } from "../ovsdb/index.ts";
 import { bootstrapBridge, stableMac, storedRound, storeRound, type BridgeLayout, type BridgePorts } from "./bridge/bootstrap.ts";
+import { startCniService, type CniService } from "./cniserver/agent.ts";
 import type { AgentConfig } from "./config/types.ts";
 import { podMtu } from "./forwarding/mtu.ts";
 import { readPeerNode } from "./forwarding/node-info.ts";
 import { runHostCommand, type HostRunner } from "./host/command.ts";
 import { configureGateway, enableForwarding, findTransportInterface, type TransportInterface } from "./host/routes.ts";
 import { detectSnatBackend, type SnatBackend } from "./host/snat.ts";
+import { NodeIpam } from "./ipam/allocator.ts";
 import { AgentMetrics, ownerKind } from "./metrics.ts";
 import { startMetricsServer, stopMetricsServer } from "./metrics-server.ts";
 import { NodeNetwork } from "./node-network.ts";
 import { nextRound } from "./pipeline/cookie.ts";
 import { FlowSync } from "./pipeline/flow-sync.ts";
+import { PipelinePodFlowInstaller } from "./pipeline/pod-flow-installer.ts";
+import { followPolicyClient, PolicyEnforcer, type ApplyResult } from "./policy/index.ts";
+import { PolicyClient } from "./policyclient/client.ts";
 import { recordedPodPorts, stalePodPorts } from "./pod-ports.ts";
 
 export interface AgentDaemonOptions {
@@ -67,7 +78,10 @@ export class AgentDaemon {
   #podInformer: ResilientInformer<V1Pod> | undefined;
   #metricsServer: Server | undefined;
   #metricsPort: number | undefined;
+  #cni: CniService | undefined;
+  #policy: { client: PolicyClient; enforcer: PolicyEnforcer; unfollow: () => void } | undefined;
   #round = 0;
+  #ready = false;
   #stopped = false;
 
   private constructor(options: AgentDaemonOptions, nodeName: string) {
@@ -103,6 +117,19 @@ export class AgentDaemon {
 
   get network(): NodeNetwork | undefined {
     return this.#network;
+  }
+
+  /** The NetworkPolicy enforcer; undefined when the configuration names no controller. */
+  get policyEnforcer(): PolicyEnforcer | undefined {
+    return this.#policy?.enforcer;
+  }
+
+  /**
+   * Whether the agent serves CNI ADD: start-up has finished and both OVS connections are up.
+   * The CNI server's STATUS reports it.
+   */
+  get ready(): boolean {
+    return this.#ready && !this.#stopped && this.#client?.connected === true && this.#connection?.isConnected === true;
   }
 
   async #start(): Promise<void> {
@@ -151,6 +178,8 @@ export class AgentDaemon {
     await this.#network.start();
     const restored = await this.#restorePods();
     this.#logger.info("pod flows rebuilt from OVSDB", { count: restored });
+    await this.#startCni({ podCIDR, mtu, network: this.#network });
+    await this.#startPolicy();
 
     await this.#startInformers(kubeConfig, core);
     await this.#removeStalePorts();
@@ -162,7 +191,79 @@ export class AgentDaemon {
       this.#metricsServer = server;
       this.#metricsPort = port;
     }
+    this.#ready = true;
     this.#logger.info("agent ready", { round: this.#round, metricsPort: this.#metricsPort });
+  }
+
+  /**
+   * Opens the node IPAM on the pod CIDR and the CNI socket. Only the CIDR the pipeline uses
+   * (IPv4 when the Node has one) is given to the IPAM, because the gateway and the pipeline
+   * are single-family.
+   */
+  async #startCni(options: { podCIDR: Cidr; mtu: number; network: NodeNetwork }): Promise<void> {
+    const { config } = this.#options;
+    const vswitch = this.#vswitch;
+    if (vswitch === undefined) return;
+    const ipam = NodeIpam.open({ podCidrs: [formatCidr(options.podCIDR)], storePath: join(config.cni.stateDir, "ipam.json") });
+    this.#cni = await startCniService({
+      vswitch,
+      bridge: config.ovs.bridge,
+      flows: new PipelinePodFlowInstaller(options.network),
+      ipam,
+      stateDir: config.cni.stateDir,
+      mtu: options.mtu,
+      socketPath: config.cni.socketPath,
+      logger: this.#logger,
+      isReady: () => this.ready,
+      disableTxChecksumOffload: config.cni.disableTxChecksumOffload,
+      onRequest: (event) => {
+        this.metrics.cniRequests.inc({ command: event.command, result: event.result });
+        this.metrics.cniLatency.observe({ command: event.command, result: event.result }, event.seconds);
+      },
+    });
+  }
+
+  /**
+   * Starts NetworkPolicy enforcement when the configuration names a controller: the policy
+   * client (which loads its slice cache first), the enforcer on this run's round, and the
+   * realization reports. Without a controller the policy tables keep their allow-all flows.
+   */
+  async #startPolicy(): Promise<void> {
+    const { controller } = this.#options.config;
+    const connection = this.#connection;
+    if (connection === undefined) return;
+    if (controller.url === "") {
+      this.#logger.warn("no controller configured: NetworkPolicy is not enforced on this node; set controller.url, caFile, certFile and keyFile to enforce it");
+      return;
+    }
+    const client = new PolicyClient({
+      nodeName: this.nodeName,
+      controllerUrl: controller.url,
+      tls: { ca: readPemFile("controller.caFile", controller.caFile), cert: readPemFile("controller.certFile", controller.certFile), key: readPemFile("controller.keyFile", controller.keyFile) },
+      cacheFile: controller.cacheFile,
+      logger: this.#logger,
+    });
+    const enforcer = new PolicyEnforcer({ sender: connection, round: this.#round, logger: this.#logger });
+    const unfollow = followPolicyClient({ client, enforcer, onApplied: (outcome) => this.#reportRealization(client, outcome) });
+    this.#policy = { client, enforcer, unfollow };
+    await client.start();
+    this.#logger.info("NetworkPolicy enforcement started", { controller: controller.url });
+  }
+
+  /** Reports the applied slice's policies to the controller; a report for a superseded generation is skipped. */
+  #reportRealization(client: PolicyClient, outcome: { generation: number; result?: ApplyResult; error?: unknown }): void {
+    const slice = client.slice;
+    if (slice.generation !== outcome.generation) return;
+    const ids = slice.policies.map((policy) => policy.id);
+    // The enforcer logs each successful install itself.
+    if (outcome.error !== undefined) {
+      this.#logger.error("NetworkPolicy slice not installed", { generation: outcome.generation, policies: ids.length, error: errorMessage(outcome.error) });
+    }
+    const report =
+      outcome.error === undefined
+        ? { generation: outcome.generation, realized: ids, failed: [] }
+        : { generation: outcome.generation, realized: [], failed: ids.map((policyId) => ({ policyId, message: errorMessage(outcome.error) })) };
+    client.reportStatus(report).catch((error: unknown) => this.#logger.warn("NetworkPolicy status report failed", { generation: outcome.generation, error: errorMessage(error) }));
   }
 
   /** Polls the own Node until it has a pod CIDR and an InternalIP. */
@@ -227,6 +328,7 @@ export class AgentDaemon {
       // and the routes through it.
       flowSync
         .replay()
+        .then(() => this.#policy?.enforcer.replay())
         .then(() => configureGateway(this.#run, { name: layout.gateway.name, podCIDR: gateway.podCIDR, mtu: gateway.mtu }))
         .then(() => this.#network?.resync())
         .then(() => vswitch.setOpenVSwitchOtherConfig({ "flow-restore-wait": null }))
@@ -342,6 +444,10 @@ export class AgentDaemon {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#ready = false;
+    this.#policy?.unfollow();
+    await this.#policy?.client.stop().catch(() => undefined);
+    await this.#cni?.server.close().catch(() => undefined);
     await this.#nodeInformer?.stop().catch(() => undefined);
     await this.#podInformer?.stop().catch(() => undefined);
     if (this.#metricsServer !== undefined) await stopMetricsServer(this.#metricsServer);
@@ -349,6 +455,15 @@ export class AgentDaemon {
     await this.#vswitch?.close().catch(() => undefined);
     this.#client?.close();
     this.#logger.info("agent stopped");
+  }
+}
+
+/** Reads one of the controller's TLS files; the error names the configuration field. */
+function readPemFile(field: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new AgentStartError(`failed to read ${field} ${path}: ${errorMessage(error)}; fix the path, or issue the files with switchyard-controller issue-cert`, { cause: error });
   }
 }
 

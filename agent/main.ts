@@ -17,13 +17,13 @@ interface RunOptions {
 /** Builds the program; the module's last line parses process.argv with it. */
 export function buildProgram(): Command {
   return new Command("switchyard-agent")
-    .description("Switchyard node agent: Open vSwitch bridge, OpenFlow pipeline and node-to-node forwarding")
+    .description("Switchyard node agent: Open vSwitch bridge, OpenFlow pipeline, node-to-node forwarding, CNI server and NetworkPolicy")
     .option("-c, --config <file>", "agent configuration file (YAML or JSON); required to run the agent")
     .option("--check-config", "validate the configuration file, print the complete configuration as JSON and exit")
     .option("--decode-cookie <cookie>", "print the round, category and owner of a flow cookie from dump-flows (hex, e.g. 0x3020000000005) and exit")
     .addOption(new Option("--log-level <level>", "lowest level written to stderr").choices([...LOG_LEVELS]).default("info"))
     .addOption(new Option("--log-format <format>", "log line format").choices(["json", "text"]).default("json"))
-    .addHelpText("after", "\nEnvironment:\n  NODE_NAME         node name when the file leaves nodeName empty\n  SWITCHYARD_TRACE  comma-separated tracers: openflow, ovsdb")
+    .addHelpText("after", "\nEnvironment:\n  NODE_NAME         node name when the file leaves nodeName empty\n  SWITCHYARD_TRACE  comma-separated tracers: openflow, ovsdb, cni (or all)")
     .showHelpAfterError()
     .action(async (options: RunOptions) => run(options));
 }

@@ -12,9 +12,9 @@ import { EventEmitter } from "node:events";
 import type { OvsdbClient } from "./client.ts";
 import { applyDatumDiff, datumEquals, defaultDatum, rowEquals } from "./datum.ts";
 import { ConnectionClosedError, OvsdbError, OvsdbErrorCode, RpcError, TimeoutError } from "./errors.ts";
-import type { MonitorCondRequest, TableUpdates, TableUpdates2, WireRow } from "./protocol.ts";
+import type { MonitorCondRequest, TableUpdates, TableUpdates2, WireRow, WireValue } from "./protocol.ts";
 import { decodeDatum } from "./schema.ts";
-import type { ColumnType, DecodedRow, TableSchema } from "./schema.ts";
+import type { ColumnType, Datum, DecodedRow, TableSchema } from "./schema.ts";
 
 export type MonitorMethod = "monitor_cond_since" | "monitor_cond" | "monitor";
 
@@ -364,7 +364,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     const row: ReplicaRow = { ...old };
     for (const [column, value] of Object.entries(diff)) {
       const type = table.schema.column(column);
-      row[column] = applyDatumDiff(old[column] ?? defaultDatum(type), decodeDatum(value, diffType(type)), type);
+      row[column] = applyColumnDiff(old[column] ?? defaultDatum(type), value, type);
     }
     table.rows.set(uuid, row);
     if (!Object.keys(diff).every((column) => datumEquals(old[column], row[column]))) {
@@ -380,9 +380,16 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   }
 }
 
-/** Returns the type to decode a diff with: a diff of an optional column can carry two atoms (old and new), so it decodes as a set. */
-function diffType(type: ColumnType): ColumnType {
-  return type.shape === "optional" ? { ...type, shape: "set", max: Infinity } : type;
+/**
+ * Applies one column of an update2 "modify". ovsdb-server (OVS 3.1, ovsdb_datum_diff in
+ * lib/ovsdb-data.c) sends a difference only for columns that can hold more than one element
+ * (max > 1): the elements to add or remove, or the map keys whose value changed. Every
+ * other column, optional ones included, carries its new value, which replaces the old one.
+ * For example, Interface.mac_in_use changing from "aa:..." to "bb:..." arrives as "bb:...".
+ */
+function applyColumnDiff(current: Datum, wire: WireValue, type: ColumnType): Datum {
+  if (type.max <= 1) return decodeDatum(wire, type);
+  return applyDatumDiff(current, decodeDatum(wire, type), type);
 }
 
 /** Runs actions immediately once opened; before that, queues them in order. */

@@ -13,7 +13,7 @@ import { OpenFlowPodFlowInstaller } from "./flows.ts";
 import type { GatewaySpec, PodFlowInstaller } from "./flows.ts";
 import type { Logger } from "./logger.ts";
 import { restoreAttachments } from "./restore.ts";
-import { CniServer } from "./server.ts";
+import { CniServer, type CniRequestEvent } from "./server.ts";
 import { AttachmentStore } from "./store.ts";
 
 export type RunningCniAgent = { server: CniServer; close(): Promise<void> };
@@ -32,8 +32,12 @@ export type CniServiceOptions = {
   logger: Logger;
   /** Whether ADD can be served; STATUS reports it. */
   isReady: () => boolean;
-  /** Default: LinuxPodInterfaces. */
+  /** Default: LinuxPodInterfaces, turning off transmit checksum offload when disableTxChecksumOffload is true. */
   podInterfaces?: PodInterfaces;
+  /** Passed to the default LinuxPodInterfaces; see LinuxPodInterfacesOptions. Default false. */
+  disableTxChecksumOffload?: boolean;
+  /** Called once per request, for metrics; see CniServerOptions. */
+  onRequest?: (event: CniRequestEvent) => void;
 };
 
 export type CniService = { server: CniServer; store: AttachmentStore; attacher: PodAttacher };
@@ -52,8 +56,9 @@ export async function startCniService(options: CniServiceOptions): Promise<CniSe
   const restored = restoreAttachments({ vswitch, bridge, ipam, store, logger });
   logger.info("attachments restored", { count: restored });
 
-  const attacher = new PodAttacher({ bridge, mtu: options.mtu, ipam, store, podInterfaces: options.podInterfaces ?? new LinuxPodInterfaces(), vswitch, flows: options.flows, logger });
-  const server = await CniServer.listen({ socketPath: options.socketPath, attacher, logger, isReady: options.isReady });
+  const podInterfaces = options.podInterfaces ?? new LinuxPodInterfaces({ disableTxChecksumOffload: options.disableTxChecksumOffload ?? false });
+  const attacher = new PodAttacher({ bridge, mtu: options.mtu, ipam, store, podInterfaces, vswitch, flows: options.flows, logger });
+  const server = await CniServer.listen({ socketPath: options.socketPath, attacher, logger, isReady: options.isReady, ...(options.onRequest === undefined ? {} : { onRequest: options.onRequest }) });
   return { server, store, attacher };
 }
 

@@ -14,6 +14,8 @@ import { PodInterfaceError } from "../podif/types.ts";
 import type { PodAttacher } from "./attacher.ts";
 import { KeyedLock } from "./keyed-lock.ts";
 import type { Logger } from "./logger.ts";
+import type { TraceSink } from "../../openflow/index.ts";
+import { resolveCniTraceSink } from "./trace.ts";
 
 /** Network names follow the container ID rule (CNI spec 1.1.0, section 1). */
 const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -24,6 +26,18 @@ export type CniServerOptions = {
   logger: Logger;
   /** Whether the agent can serve ADD; STATUS reports it. Default: always ready. */
   isReady?: () => boolean;
+  /** Called once per request after its reply is built, for metrics. */
+  onRequest?: (event: CniRequestEvent) => void;
+  /** Receives the "cni" trace lines. Default: stderr when SWITCHYARD_TRACE enables the cni tracer, else off. */
+  trace?: TraceSink;
+};
+
+/** One handled request: its command ("unknown" when the request did not parse), result and duration. */
+export type CniRequestEvent = {
+  command: string;
+  /** "success", or the CNI error code as a decimal string. */
+  result: string;
+  seconds: number;
 };
 
 /**
@@ -36,9 +50,11 @@ export class CniServer {
   readonly #locks = new KeyedLock();
   readonly #server: Server;
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #trace: TraceSink | undefined;
 
   private constructor(options: CniServerOptions) {
     this.#options = options;
+    this.#trace = resolveCniTraceSink(options.trace);
     // allowHalfOpen: the binary ends its side after the request and still reads the reply.
     this.#server = createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
   }
@@ -91,24 +107,40 @@ export class CniServer {
         socket.end();
         return;
       }
-      const work = this.#handle(Buffer.concat(chunks).toString("utf8")).then((reply) => this.#reply(socket, reply));
+      const text = Buffer.concat(chunks).toString("utf8");
+      this.#trace?.(`request ${text.trim()}`);
+      const work = this.#handle(text).then((reply) => this.#reply(socket, reply));
       this.#inFlight.add(work);
       void work.finally(() => this.#inFlight.delete(work));
     });
   }
 
   #reply(socket: Socket, reply: AgentReply): void {
-    if (!socket.destroyed) socket.end(JSON.stringify(reply) + "\n");
+    const text = JSON.stringify(reply);
+    this.#trace?.(`reply ${text}`);
+    if (!socket.destroyed) socket.end(text + "\n");
   }
 
   async #handle(text: string): Promise<AgentReply> {
     const started = performance.now();
+    const reply = await this.#handleParsed(text, started);
+    const command = reply.command;
+    const result = reply.reply.ok ? "success" : String(reply.reply.error.code);
+    this.#options.onRequest?.({ command, result, seconds: (performance.now() - started) / 1000 });
+    return reply.reply;
+  }
+
+  async #handleParsed(text: string, started: number): Promise<{ command: string; reply: AgentReply }> {
     let request: AgentRequest;
     try {
       request = parseRequest(text);
     } catch (error) {
-      return { ok: false, error: errorBody(error) };
+      return { command: "unknown", reply: { ok: false, error: errorBody(error) } };
     }
+    return { command: request.command, reply: await this.#handleRequest(request, started) };
+  }
+
+  async #handleRequest(request: AgentRequest, started: number): Promise<AgentReply> {
     try {
       const result = await this.#dispatch(request);
       this.#options.logger.debug("CNI request done", { command: request.command, container: request.containerId, ms: Math.round(performance.now() - started) });

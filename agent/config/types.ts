@@ -27,6 +27,8 @@ export interface AgentConfig {
   readonly snat: SnatConfig;
   readonly metrics: AgentMetricsConfig;
   readonly informers: AgentInformerConfig;
+  readonly cni: AgentCniConfig;
+  readonly controller: AgentControllerConfig;
 }
 
 /** The local Open vSwitch and the integration bridge. */
@@ -91,6 +93,38 @@ export interface AgentInformerConfig {
   readonly backoffMaxMs: number;
 }
 
+/** The CNI server embedded in the agent: the socket the CNI binary connects to. */
+export interface AgentCniConfig {
+  /** Unix socket path; the binary's conflist must name the same path. Default "/var/run/switchyard/cni.sock". */
+  readonly socketPath: string;
+  /** Folder of the attachment records and the IPAM allocations. Default "/var/run/switchyard/cni". */
+  readonly stateDir: string;
+  /**
+   * Whether to turn off transmit checksum offload on the pod end of each veth
+   * (`ethtool -K DEV tx off` in the pod's namespace). The userspace datapath forwards TCP and
+   * UDP packets from a veth with unfilled checksums, so the receiver drops them. The kernel
+   * datapath does not need it. Default: true when ovs.datapathType is "netdev", else false.
+   */
+  readonly disableTxChecksumOffload: boolean;
+}
+
+/**
+ * The Switchyard controller that distributes NetworkPolicy slices. Empty url (default): the
+ * agent enforces no NetworkPolicy. With a url, caFile, certFile and keyFile are required.
+ */
+export interface AgentControllerConfig {
+  /** Base URL of the controller's agent API, such as "https://10.0.0.1:10351". Default "". */
+  readonly url: string;
+  /** PEM file of the CA that signed the controller's certificate. Default "". */
+  readonly caFile: string;
+  /** PEM file of this node's client certificate (`switchyard-controller issue-cert`). Default "". */
+  readonly certFile: string;
+  /** PEM file of the client certificate's private key. Default "". */
+  readonly keyFile: string;
+  /** File caching the last slice, so policy applies at once after a restart. Default "/var/run/switchyard/policy-cache.json". */
+  readonly cacheFile: string;
+}
+
 export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   nodeName: "",
   kubeconfig: "",
@@ -103,4 +137,7 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   snat: { enabled: true, backend: "auto" },
   metrics: { enabled: true, bindAddress: "127.0.0.1", port: 10353 },
   informers: { resyncSeconds: 300, backoffInitialMs: 500, backoffMaxMs: 30000 },
+  // disableTxChecksumOffload is a placeholder here: validateAgentConfig derives it from ovs.datapathType when the file leaves it out.
+  cni: { socketPath: "/var/run/switchyard/cni.sock", stateDir: "/var/run/switchyard/cni", disableTxChecksumOffload: false },
+  controller: { url: "", caFile: "", certFile: "", keyFile: "", cacheFile: "/var/run/switchyard/policy-cache.json" },
 };

@@ -117,13 +117,15 @@ class FieldReader {
   }
 }
 
-const TOP_FIELDS = ["nodeName", "kubeconfig", "trafficEncapMode", "transportInterface", "mtu", "ovs", "gateway", "tunnel", "snat", "metrics", "informers"] as const;
+const TOP_FIELDS = ["nodeName", "kubeconfig", "trafficEncapMode", "transportInterface", "mtu", "ovs", "gateway", "tunnel", "snat", "metrics", "informers", "cni", "controller"] as const;
 const OVS_FIELDS = ["bridge", "datapathType", "dbSocket", "runDir"] as const;
 const GATEWAY_FIELDS = ["name", "ofport"] as const;
 const TUNNEL_FIELDS = ["type", "name", "ofport", "destinationPort", "checksum"] as const;
 const SNAT_FIELDS = ["enabled", "backend"] as const;
 const METRICS_FIELDS = ["enabled", "bindAddress", "port"] as const;
 const INFORMER_FIELDS = ["resyncSeconds", "backoffInitialMs", "backoffMaxMs"] as const;
+const CNI_FIELDS = ["socketPath", "stateDir", "disableTxChecksumOffload"] as const;
+const CONTROLLER_FIELDS = ["url", "caFile", "certFile", "keyFile", "cacheFile"] as const;
 
 /**
  * Validates a parsed YAML or JSON document and returns the complete configuration. Throws
@@ -170,9 +172,11 @@ export function validateAgentConfig(document: unknown, source: string): AgentCon
   };
 
   const informers = readInformers(reader, reader.section(root, "informers", INFORMER_FIELDS));
+  const cni = readCni(reader, reader.section(root, "cni", CNI_FIELDS), ovs.datapathType);
+  const controller = readController(reader, reader.section(root, "controller", CONTROLLER_FIELDS));
 
   if (reader.issues.length > 0) throw new AgentConfigError(source, reader.issues);
-  return { nodeName, kubeconfig, trafficEncapMode, transportInterface, mtu, ovs, gateway, tunnel, snat, metrics, informers };
+  return { nodeName, kubeconfig, trafficEncapMode, transportInterface, mtu, ovs, gateway, tunnel, snat, metrics, informers, cni, controller };
 }
 
 function readOvs(reader: FieldReader, section: Section): AgentConfig["ovs"] {
@@ -216,4 +220,32 @@ function readInformers(reader: FieldReader, section: Section): AgentConfig["info
     reader.report("informers.backoffMaxMs", `invalid value ${backoffMaxMs}: expected at least informers.backoffInitialMs (${backoffInitialMs}) and at most 600000`);
   }
   return { resyncSeconds, backoffInitialMs, backoffMaxMs };
+}
+
+function readCni(reader: FieldReader, section: Section, datapathType: AgentConfig["ovs"]["datapathType"]): AgentConfig["cni"] {
+  const d = DEFAULT_AGENT_CONFIG.cni;
+  return {
+    socketPath: reader.string(section, "socketPath", { field: "cni.socketPath", fallback: d.socketPath, nonEmpty: true }),
+    stateDir: reader.string(section, "stateDir", { field: "cni.stateDir", fallback: d.stateDir, nonEmpty: true }),
+    disableTxChecksumOffload: reader.boolean(section, "disableTxChecksumOffload", { field: "cni.disableTxChecksumOffload", fallback: datapathType === "netdev" }),
+  };
+}
+
+function readController(reader: FieldReader, section: Section): AgentConfig["controller"] {
+  const d = DEFAULT_AGENT_CONFIG.controller;
+  const controller = {
+    url: reader.string(section, "url", { field: "controller.url", fallback: d.url }),
+    caFile: reader.string(section, "caFile", { field: "controller.caFile", fallback: d.caFile }),
+    certFile: reader.string(section, "certFile", { field: "controller.certFile", fallback: d.certFile }),
+    keyFile: reader.string(section, "keyFile", { field: "controller.keyFile", fallback: d.keyFile }),
+    cacheFile: reader.string(section, "cacheFile", { field: "controller.cacheFile", fallback: d.cacheFile, nonEmpty: true }),
+  };
+  if (controller.url === "") return controller;
+  if (!/^https:\/\/[^/]+/.test(controller.url)) {
+    reader.report("controller.url", `invalid value ${show(controller.url)}: expected an https URL such as "https://10.0.0.1:10351"`);
+  }
+  for (const key of ["caFile", "certFile", "keyFile"] as const) {
+    if (controller[key] === "") reader.report(`controller.${key}`, `missing: required when controller.url is set`);
+  }
+  return controller;
 }

@@ -5,7 +5,8 @@
 //   bits 47..40  category  CookieCategory value
 //   bits 39..32  reserved  always 0
 //   bits 31..0   owner     pod: its ofport; node: FNV-1a 32 of the node name;
-//                          policy: FNV-1a 32 of the policy UID; pipeline defaults: 0
+//                          policy: the conjunction or drop id (agent/policy), 0 for the
+//                          flows the policy tables share; pipeline defaults: 0
 //
 // `ovs-ofctl dump-flows` prints the cookie in hex, so cookie=0x3020000000005 reads as round
 // 3, category 2 (pod), owner ofport 5. decodeCookie() and docs/pipeline.md do the same.
@@ -19,7 +20,7 @@ export const CookieCategory = {
   node: 3,
   /** Flows of the gateway and tunnel ports and of the local node. */
   local: 4,
-  /** Reserved for policy rules. */
+  /** NetworkPolicy flows; the owner is the conjunction or drop id, 0 for shared flows. */
   policy: 5,
   /** Reserved for Services. */
   service: 6,
@@ -100,7 +101,8 @@ export function ownerHash(text: string): number {
 
 /**
  * Returns a one-line description of a cookie, resolving the owner against the given
- * candidates (node names, policy UIDs, or pods by ofport), e.g. "round 3, pod, ofport 5 (default/web-1)".
+ * candidates (node names, or pods by ofport), e.g. "round 3, pod, ofport 5 (default/web-1)".
+ * A policy owner prints as its conjunction or drop id ("round 3, policy, id 7"), or "shared" for 0.
  */
 export function describeCookie(cookie: bigint, candidates: { names?: readonly string[]; pods?: ReadonlyMap<number, string> } = {}): string {
   const decoded = decodeCookie(cookie);
@@ -108,7 +110,9 @@ export function describeCookie(cookie: bigint, candidates: { names?: readonly st
   if (decoded.category === CookieCategory.pod) {
     const pod = candidates.pods?.get(decoded.owner);
     owner = `ofport ${decoded.owner}${pod === undefined ? "" : ` (${pod})`}`;
-  } else if (decoded.category === CookieCategory.node || decoded.category === CookieCategory.policy) {
+  } else if (decoded.category === CookieCategory.policy) {
+    owner = decoded.owner === 0 ? "shared" : `id ${decoded.owner}`;
+  } else if (decoded.category === CookieCategory.node) {
     const name = candidates.names?.find((candidate) => ownerHash(candidate) === decoded.owner);
     owner = `owner 0x${decoded.owner.toString(16)}${name === undefined ? "" : ` (${name})`}`;
   } else {

@@ -5,7 +5,7 @@ import { isIPv4 } from "node:net";
 import type { Cidr } from "../../controller/ipam/cidr.ts";
 import { CookieCategory, encodeCookie, ownerHash } from "./cookie.ts";
 import { flow, moveBitsAction, type PipelineFlow } from "./flow.ts";
-import { CT_SOURCE, CT_ZONE, OUTPUT_RESOLVED, PACKET_SOURCE, PacketSource, TARGET_OFPORT } from "./registers.ts";
+import { CT_LABEL_EGRESS_RULE, CT_LABEL_INGRESS_RULE, CT_SOURCE, CT_ZONE, EGRESS_RULE_ID, INGRESS_RULE_ID, OUTPUT_RESOLVED, PACKET_SOURCE, PacketSource, TARGET_OFPORT } from "./registers.ts";
 import { Tables } from "./tables.ts";
 
 /**
@@ -71,10 +71,15 @@ export function pipelineFlows(context: NodeFlowContext): PipelineFlow[] {
     flow(Tables.L3DecTTL, miss).ip().decTtl().gotoTable(Tables.L2Forwarding).build(),
     flow(Tables.L2Forwarding, miss).gotoTable(Tables.IngressPolicy).build(),
     flow(Tables.IngressPolicy, miss).gotoTable(Tables.ConntrackCommit).build(),
+    // The rule-id registers are 0 when no policy rule matched, so ct_label then records 0.
     flow(Tables.ConntrackCommit, high)
       .ip()
       .ctState({ set: ["new", "trk"] })
-      .ct({ zone: CT_ZONE, commit: true, exec: [moveBitsAction(PACKET_SOURCE, CT_SOURCE)] })
+      .ct({
+        zone: CT_ZONE,
+        commit: true,
+        exec: [moveBitsAction(PACKET_SOURCE, CT_SOURCE), moveBitsAction(EGRESS_RULE_ID, CT_LABEL_EGRESS_RULE), moveBitsAction(INGRESS_RULE_ID, CT_LABEL_INGRESS_RULE)],
+      })
       .gotoTable(Tables.Output)
       .build(),
     flow(Tables.ConntrackCommit, miss).gotoTable(Tables.Output).build(),

@@ -79,22 +79,22 @@ export const TARGET_OFPORT: BitRange = {
   meaning: "output port number; written in L2Forwarding, read in Output",
 };
 
-/** Reserved for policy: conjunction id of the egress rule that matched. */
+/** Conjunction id of the egress rule that allowed the packet; 0 when no egress rule matched. */
 export const EGRESS_RULE_ID: BitRange = {
   name: "EgressRuleId",
   space: "reg3",
   start: 0,
   end: 31,
-  meaning: "reserved: conjunction id of the matched egress policy rule",
+  meaning: "conjunction id of the egress policy rule that allowed the packet, 0 if none; written in EgressPolicy, read in ConntrackCommit",
 };
 
-/** Reserved for policy: conjunction id of the ingress rule that matched. */
+/** Conjunction id of the ingress rule that allowed the packet; 0 when no ingress rule matched. */
 export const INGRESS_RULE_ID: BitRange = {
   name: "IngressRuleId",
   space: "reg4",
   start: 0,
   end: 31,
-  meaning: "reserved: conjunction id of the matched ingress policy rule",
+  meaning: "conjunction id of the ingress policy rule that allowed the packet, 0 if none; written in IngressPolicy, read in ConntrackCommit",
 };
 
 /** Source kind of the connection, copied from PACKET_SOURCE when the connection is committed. */
@@ -115,21 +115,22 @@ export const CT_SERVICE: BitRange = {
   meaning: "reserved: 1 when the connection went through Service load balancing",
 };
 
-/** Reserved for policy: ids of the rules that allowed the connection, for audit. */
+/** Egress rule id that allowed the connection, copied from EGRESS_RULE_ID at commit, for audit and dump-conntrack. */
 export const CT_LABEL_EGRESS_RULE: BitRange = {
   name: "ConnectionEgressRule",
   space: "ct_label",
   start: 0,
   end: 31,
-  meaning: "reserved: egress rule id that allowed the connection",
+  meaning: "EgressRuleId of the packet that opened the connection, 0 if none; written by ct(commit) in ConntrackCommit",
 };
 
+/** Ingress rule id that allowed the connection, copied from INGRESS_RULE_ID at commit. */
 export const CT_LABEL_INGRESS_RULE: BitRange = {
   name: "ConnectionIngressRule",
   space: "ct_label",
   start: 32,
   end: 63,
-  meaning: "reserved: ingress rule id that allowed the connection",
+  meaning: "IngressRuleId of the packet that opened the connection, 0 if none; written by ct(commit) in ConntrackCommit",
 };
 
 /** Every allocated range, in the order docs/pipeline.md lists them. */

@@ -20,12 +20,12 @@ export const Tables = {
   ConntrackZone: table(3, "ConntrackZone", "sends IP packets through conntrack in the pod zone"),
   ConntrackState: table(4, "ConntrackState", "drops packets conntrack marks invalid"),
   ServiceHook: table(5, "ServiceHook", "hook for Service load balancing; passes everything on for now"),
-  EgressPolicy: table(6, "EgressPolicy", "hook for egress NetworkPolicy rules; passes everything on for now"),
+  EgressPolicy: table(6, "EgressPolicy", "egress NetworkPolicy: conjunctive rule flows set EgressRuleId or drop; established connections and unisolated pods pass"),
   L3Forwarding: table(7, "L3Forwarding", "routes: MAC rewrite toward local pods, tunnel destination toward remote pod CIDRs"),
   L3DecTTL: table(8, "L3DecTTL", "decrements the TTL of routed packets"),
   L2Forwarding: table(9, "L2Forwarding", "maps the destination MAC to the output port"),
-  IngressPolicy: table(10, "IngressPolicy", "hook for ingress NetworkPolicy rules; passes everything on for now"),
-  ConntrackCommit: table(11, "ConntrackCommit", "commits new connections, recording their source kind in ct_mark"),
+  IngressPolicy: table(10, "IngressPolicy", "ingress NetworkPolicy: conjunctive rule flows set IngressRuleId or drop; established connections and unisolated pods pass"),
+  ConntrackCommit: table(11, "ConntrackCommit", "commits new connections, recording their source kind in ct_mark and the allowing rule ids in ct_label"),
   Output: table(12, "Output", "outputs to the resolved port; drops packets with none"),
 } as const;
 

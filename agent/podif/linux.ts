@@ -15,6 +15,16 @@ export type LinuxPodInterfacesOptions = {
   ipPath?: string;
   /** util-linux nsenter. Default "nsenter". */
   nsenterPath?: string;
+  /** ethtool, used when disableTxChecksumOffload is true. Default "ethtool". */
+  ethtoolPath?: string;
+  /**
+   * Whether to turn off transmit checksum offload on the pod end (`ethtool -K DEV tx off`).
+   * A veth passes locally sent TCP and UDP packets on with the checksum not yet filled in
+   * (CHECKSUM_PARTIAL). ovs-vswitchd 3.1's userspace datapath forwards them unchanged, so the
+   * receiving kernel drops them as corrupt. Turning offload off makes the pod's kernel write
+   * full checksums. The kernel datapath does not need it. Default false.
+   */
+  disableTxChecksumOffload?: boolean;
 };
 
 type IpAddressJson = {
@@ -32,10 +42,14 @@ const NO_DEVICE = /Cannot find device|does not exist/;
 export class LinuxPodInterfaces implements PodInterfaces {
   readonly #ip: string;
   readonly #nsenter: string;
+  readonly #ethtool: string;
+  readonly #disableTxChecksumOffload: boolean;
 
   constructor(options: LinuxPodInterfacesOptions = {}) {
     this.#ip = options.ipPath ?? "ip";
     this.#nsenter = options.nsenterPath ?? "nsenter";
+    this.#ethtool = options.ethtoolPath ?? "ethtool";
+    this.#disableTxChecksumOffload = options.disableTxChecksumOffload ?? false;
   }
 
   async create(spec: PodInterfaceSpec): Promise<void> {
@@ -46,6 +60,7 @@ export class LinuxPodInterfaces implements PodInterfaces {
 
     try {
       await this.#configurePodSide(spec);
+      if (this.#disableTxChecksumOffload) await this.#turnOffTxChecksum(spec);
     } catch (error) {
       await this.#deleteHostLink(spec.hostIfName).catch(() => undefined);
       throw error;
@@ -83,6 +98,14 @@ export class LinuxPodInterfaces implements PodInterfaces {
     if (result.code !== 0) throw commandFailed(`configure ${spec.ifName} in ${spec.netns}`, result.stderr);
   }
 
+  async #turnOffTxChecksum(spec: PodInterfaceSpec): Promise<void> {
+    const result = await runCommand(this.#nsenter, [`--net=${spec.netns}`, this.#ethtool, "-K", spec.ifName, "tx", "off"]);
+    if (result.code !== 0) {
+      const hint = "install ethtool on the node, or set cni.disableTxChecksumOffload to false when the bridge uses the kernel datapath";
+      throw commandFailed(`turn off transmit checksum offload on ${spec.ifName} in ${spec.netns} (${hint})`, result.stderr);
+    }
+  }
+
   async #deleteHostLink(hostIfName: string): Promise<void> {
     const result = await runCommand(this.#ip, ["link", "del", hostIfName]);
     if (result.code !== 0 && !NO_DEVICE.test(result.stderr)) throw commandFailed(`delete host interface ${hostIfName}`, result.stderr);
@@ -93,10 +116,16 @@ export class LinuxPodInterfaces implements PodInterfaces {
 /**
  * Builds the `ip -batch` lines that run inside the pod's namespace. IPv6 addresses get `nodad`, so
  * the address is usable at once instead of after duplicate address detection.
+ *
+ * The host end is created with ARP off. It becomes an OVS port, but the node's kernel still
+ * receives its packets. With ARP on, the kernel replies to the pod's ARP request for the
+ * gateway with the host end's MAC. It then routes its own copy of every packet sent there.
+ * Setting the flag at creation, before OVS opens the device, matters: `ip link set arp off`
+ * while ovs-vswitchd updates the device's flags could be overwritten.
  */
 export function podSideBatch(spec: PodInterfaceSpec, agentPid: number): string {
   const lines = [
-    `link add ${spec.ifName} mtu ${spec.mtu} address ${spec.mac} type veth peer name ${spec.hostIfName} mtu ${spec.mtu} netns ${agentPid}`,
+    `link add ${spec.ifName} mtu ${spec.mtu} address ${spec.mac} type veth peer name ${spec.hostIfName} mtu ${spec.mtu} arp off netns ${agentPid}`,
   ];
   for (const address of spec.addresses) {
     const v6 = address.address.includes(":");

@@ -17,19 +17,14 @@ import { prefixMask } from "../../controller/ipam/cidr.ts";
 import type { Direction } from "../../controller/networkpolicy/types.ts";
 import type { Action, Instruction } from "../../openflow/actions/index.ts";
 import type { ConjunctionAction } from "../../openflow/actions/types.ts";
-import { CT_FLAG, CT_NO_RECIRCULATION, PACKET_IN_REASON } from "../../openflow/actions/constants.ts";
+import { PACKET_IN_REASON } from "../../openflow/actions/constants.ts";
 import { lookupField, type FieldInfo } from "../../openflow/match/fields.ts";
 import { formatMatch, MatchBuilder } from "../../openflow/match/index.ts";
 import { CookieCategory, encodeCookie } from "../pipeline/cookie.ts";
-import { CtState, moveBitsAction, type PipelineFlow } from "../pipeline/flow.ts";
+import { CtState, type PipelineFlow } from "../pipeline/flow.ts";
 import {
-  CT_LABEL_EGRESS_RULE,
-  CT_LABEL_INGRESS_RULE,
-  CT_SOURCE,
-  CT_ZONE,
   EGRESS_RULE_ID,
   INGRESS_RULE_ID,
-  PACKET_SOURCE,
   type BitRange,
 } from "../pipeline/registers.ts";
 import { Tables, type PipelineTable } from "../pipeline/tables.ts";
@@ -42,8 +37,6 @@ export const PolicyPriority = {
   singleClause: 201,
   conjunction: 200,
   isolation: 100,
-  /** The commit flow in ConntrackCommit that records rule ids; above the pipeline's 200. */
-  commitWithLabels: 201,
 } as const;
 
 /** The policy table of one direction, the table allowed packets go on to, and the rule-id register. */
@@ -125,8 +118,8 @@ export function buildPolicyFlows(input: PolicyFlowInput): PipelineFlow[] {
 
 /**
  * Returns the flows the policy tables need whatever the policies are: the bypass for
- * established and related connections in both tables, and the conntrack commit that records
- * the allowing rules' ids in ct_label.
+ * established and related connections in both tables. The pipeline's own commit flow in
+ * ConntrackCommit records the allowing rules' ids in ct_label.
  */
 export function baseFlows(round: number): PipelineFlow[] {
   const cookie = policyCookie(round, 0);
@@ -140,39 +133,7 @@ export function baseFlows(round: number): PipelineFlow[] {
       flows.push({ table, priority: PolicyPriority.established, cookie, match: match.build(), instructions: [{ type: "goto_table", table: next.id }] });
     }
   }
-  flows.push(commitWithLabelsFlow(cookie));
   return flows;
-}
-
-/**
- * Returns the pipeline's commit of new connections, extended to copy the rule-id registers
- * into ct_label. The flow sits above the pipeline's own commit flow in ConntrackCommit.
- * TODO: move the two ct_label moves into pipelineFlows() in agent/pipeline/flows.ts, then
- * drop this flow.
- */
-function commitWithLabelsFlow(cookie: bigint): PipelineFlow {
-  const match = new MatchBuilder();
-  match.setCanonical("eth_type", 0x0800n);
-  match.setCanonical("ct_state", BigInt(CtState.new | CtState.trk), BigInt(CtState.new | CtState.trk));
-  const ct: Action = {
-    type: "ct",
-    flags: CT_FLAG.COMMIT,
-    zone: CT_ZONE,
-    table: CT_NO_RECIRCULATION,
-    alg: 0,
-    actions: [
-      moveBitsAction(PACKET_SOURCE, CT_SOURCE),
-      moveBitsAction(EGRESS_RULE_ID, CT_LABEL_EGRESS_RULE),
-      moveBitsAction(INGRESS_RULE_ID, CT_LABEL_INGRESS_RULE),
-    ],
-  };
-  return {
-    table: Tables.ConntrackCommit,
-    priority: PolicyPriority.commitWithLabels,
-    cookie,
-    match: match.build(),
-    instructions: [{ type: "apply_actions", actions: [ct] }, { type: "goto_table", table: Tables.Output.id }],
-  };
 }
 
 /** Cookie of a policy flow: category policy, owner the conjunction or drop id (0 for shared flows). */

@@ -102,6 +102,7 @@ export class E2eCluster {
         tunnel: { name: TUNNEL, type: this.options.tunnelType },
         metrics: { enabled: false },
         informers: { backoffInitialMs: 100, backoffMaxMs: 1000 },
+        cni: { socketPath: join(this.#dir, node.name, "cni.sock"), stateDir: join(this.#dir, node.name, "cni") },
       },
       `agent config of ${node.name}`,
     );

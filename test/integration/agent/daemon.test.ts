@@ -37,6 +37,7 @@ async function startAgent(): Promise<AgentDaemon> {
       tunnel: { name: "sya-tun0" },
       metrics: { port: 0 },
       informers: { backoffInitialMs: 100, backoffMaxMs: 1000 },
+      cni: { socketPath: `${dir}/cni.sock`, stateDir: `${dir}/cni` },
     },
     "test",
   );

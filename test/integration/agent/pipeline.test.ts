@@ -110,7 +110,7 @@ test("flows: dump-flows shows the pipeline", async () => {
     "cookie=0x3010000000000, table=L3DecTTL, priority=0,ip actions=dec_ttl,goto_table:L2Forwarding",
     "cookie=0x3010000000000, table=L2Forwarding, priority=0 actions=goto_table:IngressPolicy",
     "cookie=0x3010000000000, table=IngressPolicy, priority=0 actions=goto_table:ConntrackCommit",
-    "cookie=0x3010000000000, table=ConntrackCommit, priority=200,ct_state=+new+trk,ip actions=ct(commit,zone=65520,exec(move:NXM_NX_REG0[0..3]->NXM_NX_CT_MARK[0..3])),goto_table:Output",
+    "cookie=0x3010000000000, table=ConntrackCommit, priority=200,ct_state=+new+trk,ip actions=ct(commit,zone=65520,exec(move:NXM_NX_REG0[0..3]->NXM_NX_CT_MARK[0..3],move:NXM_NX_REG3[]->NXM_NX_CT_LABEL[0..31],move:NXM_NX_REG4[]->NXM_NX_CT_LABEL[32..63])),goto_table:Output",
     "cookie=0x3010000000000, table=ConntrackCommit, priority=0 actions=goto_table:Output",
     "cookie=0x3010000000000, table=Output, priority=200,reg0=0x100/0x100 actions=output:NXM_NX_REG1[]",
     "cookie=0x3010000000000, table=Output, priority=0 actions=drop",

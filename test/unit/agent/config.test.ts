@@ -79,3 +79,27 @@ test("config: backoff order", () => {
     "informers.backoffMaxMs: invalid value 100: expected at least informers.backoffInitialMs (1000) and at most 600000",
   ]);
 });
+
+test("config: cni defaults", () => {
+  const config = parseAgentConfig("", "agent.yaml");
+  assert.equal(config.cni.socketPath, "/var/run/switchyard/cni.sock");
+  assert.equal(config.cni.stateDir, "/var/run/switchyard/cni");
+  assert.equal(config.cni.disableTxChecksumOffload, false);
+  assert.equal(config.controller.url, "");
+  assert.equal(config.controller.cacheFile, "/var/run/switchyard/policy-cache.json");
+});
+
+test("config: checksum offload follows datapath", () => {
+  assert.equal(parseAgentConfig("ovs: {datapathType: netdev}", "agent.yaml").cni.disableTxChecksumOffload, true);
+  assert.equal(parseAgentConfig("ovs: {datapathType: netdev}\ncni: {disableTxChecksumOffload: false}", "agent.yaml").cni.disableTxChecksumOffload, false);
+  assert.equal(parseAgentConfig("cni: {disableTxChecksumOffload: true}", "agent.yaml").cni.disableTxChecksumOffload, true);
+});
+
+test("config: controller url needs TLS files", () => {
+  const found = issues("controller: {url: 'https://10.0.0.1:10351', caFile: /etc/ca.crt}");
+  assert.deepEqual(found, ["controller.certFile: missing: required when controller.url is set", "controller.keyFile: missing: required when controller.url is set"]);
+  assert.deepEqual(issues("controller: {url: 'http://10.0.0.1:10351', caFile: a, certFile: b, keyFile: c}"), [
+    'controller.url: invalid value "http://10.0.0.1:10351": expected an https URL such as "https://10.0.0.1:10351"',
+  ]);
+  assert.deepEqual(issues("cni: {socket: /x}"), ["cni.socket: unknown field; allowed fields here: socketPath, stateDir, disableTxChecksumOffload"]);
+});

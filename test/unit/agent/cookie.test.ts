@@ -55,3 +55,8 @@ test("describeCookie: names pod and node owners", () => {
   const nodeCookie = encodeCookie({ round: 2, category: CookieCategory.node, owner: ownerHash("node-b") });
   assert.match(describeCookie(nodeCookie, { names: ["node-a", "node-b"] }), /^round 2, node, owner 0x[0-9a-f]+ \(node-b\)$/);
 });
+
+test("describeCookie: policy ids and shared flows", () => {
+  assert.equal(describeCookie(0x1050000000007n), "round 1, policy, id 7");
+  assert.equal(describeCookie(0x1050000000000n), "round 1, policy, shared");
+});

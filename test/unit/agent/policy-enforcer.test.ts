@@ -14,7 +14,7 @@ import type { FlowModMessage, FlowStats, MessageBody } from "../../../openflow/m
 import type { AddressGroup, AppliedToGroup, AppliedToMember, InternalPolicy, NodeSlice, PolicyRule } from "../../../controller/networkpolicy/types.ts";
 
 const SELECTOR = { namespace: "shop", namespaceSelector: null, podSelector: [] };
-const BASE_FLOWS = 5;
+const BASE_FLOWS = 4;
 
 function pod(name: string, ip: string, namedPorts: AppliedToMember["namedPorts"] = []): AppliedToMember {
   return { namespace: "shop", name, ips: [ip], namedPorts };

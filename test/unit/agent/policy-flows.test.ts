@@ -48,13 +48,12 @@ function flowsOf(input: NodeSlice): PipelineFlow[] {
 
 const lines = (flows: PipelineFlow[]): string[] => flows.map(formatFlow);
 
-test("base flows: bypass and ct_label commit", () => {
+test("base flows: established bypass", () => {
   assert.deepEqual(lines(baseFlows(1)), [
     "cookie=0x1050000000000, table=EgressPolicy, priority=210,ct_state=-new+est+trk,ip actions=goto_table:7",
     "cookie=0x1050000000000, table=EgressPolicy, priority=210,ct_state=+rel+trk,ip actions=goto_table:7",
     "cookie=0x1050000000000, table=IngressPolicy, priority=210,ct_state=-new+est+trk,ip actions=goto_table:11",
     "cookie=0x1050000000000, table=IngressPolicy, priority=210,ct_state=+rel+trk,ip actions=goto_table:11",
-    "cookie=0x1050000000000, table=ConntrackCommit, priority=201,ct_state=+new+trk,ip actions=ct(commit,zone=65520,exec(move:NXM_NX_REG0[0..3]->NXM_NX_CT_MARK[0..3],move:NXM_NX_REG3[]->NXM_NX_CT_LABEL[0..31],move:NXM_NX_REG4[]->NXM_NX_CT_LABEL[32..63])),goto_table:12",
   ]);
 });
 

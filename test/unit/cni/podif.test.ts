@@ -48,7 +48,7 @@ test("pod-side batch lines", () => {
   assert.equal(
     batch,
     [
-      "link add eth0 mtu 1450 address 02:00:00:00:00:01 type veth peer name web-12345678 mtu 1450 netns 4242",
+      "link add eth0 mtu 1450 address 02:00:00:00:00:01 type veth peer name web-12345678 mtu 1450 arp off netns 4242",
       "address add 10.1.0.2/24 dev eth0",
       "address add fd00::2/64 dev eth0 nodad",
       "link set eth0 up",

@@ -114,3 +114,30 @@ test("error mapping to CNI codes", () => {
   assert.equal(errorBody(new Error("boom")).code, 102);
   assert.equal(errorBody(Object.assign(new Error("timed out"), { code: "OVSDB_TIMEOUT" })).details, "OVSDB_TIMEOUT");
 });
+
+test("server reports each request once", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "syw-cniserver-"));
+  const socketPath = join(dir, "cni.sock");
+  const events: { command: string; result: string; seconds: number }[] = [];
+  const lines: string[] = [];
+  const server = await CniServer.listen({ socketPath, attacher: slowAttacher(0, []), logger: silentLogger, isReady: () => true, onRequest: (event) => events.push(event), trace: (line) => lines.push(line) });
+  try {
+    await sendToAgent(addRequest("c1"), { socketPath, timeoutMs: 5000 });
+    // A request from a binary of another protocol version, which the server rejects before parsing the rest.
+    const otherVersion = { ...addRequest("c2"), protocol: 99 } as unknown as AgentRequest;
+    await sendToAgent(otherVersion, { socketPath, timeoutMs: 5000 }).catch(() => undefined);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(events.length, 2);
+  assert.equal(events[0]?.command, "ADD");
+  assert.equal(events[0]?.result, "success");
+  assert.ok((events[0]?.seconds ?? -1) >= 0);
+  // Code 1 is "incompatible CNI version" in the CNI specification's table of error codes.
+  assert.equal(events[1]?.command, "unknown");
+  assert.equal(events[1]?.result, "1");
+  assert.equal(lines.filter((line) => line.startsWith("request ")).length, 2);
+  assert.equal(lines.filter((line) => line.startsWith("reply ")).length, 2);
+  assert.ok(lines.some((line) => line.includes('"containerId":"c1"')), "the request is traced in full");
+});
