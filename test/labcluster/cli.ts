@@ -2,7 +2,7 @@
 // matrix and flows on a local cluster (docs/local-cluster.md). Progress goes to stderr;
 // stdout carries only results, and --json makes them machine-readable.
 import { spawnSync } from "node:child_process";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 
 import { parsePortSpecs } from "../cluster/cli.ts";
 import { probe, probeMatrix, renderMatrix } from "../cluster/index.ts";
@@ -154,7 +154,10 @@ function addFlows(program: Command): void {
 export function buildProgram(): Command {
   const program = new Command("switchyard-cluster")
     .description("A local Kubernetes cluster on one Linux machine: lab nodes with Open vSwitch, the Switchyard agent and CNI plugin, a local API server.")
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Usage errors throw a CommanderError instead of exiting 1, so main() can exit with
+    // ExitCode.Error: exit 1 means "blocked" or "unhealthy" to scripts.
+    .exitOverride();
   addUp(program);
   addDown(program);
   addStatus(program);
@@ -169,6 +172,11 @@ async function main(): Promise<void> {
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed the usage error, or the help for --help.
+      process.exitCode = error.exitCode === 0 ? ExitCode.Ok : ExitCode.Error;
+      return;
+    }
     process.stderr.write(`switchyard-cluster: ${errorText(error)}\n`);
     process.exitCode = ExitCode.Error;
   }

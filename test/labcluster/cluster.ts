@@ -286,7 +286,7 @@ async function startRunnersStep(context: UpContext): Promise<void> {
 export async function upCluster(options: UpClusterOptions): Promise<RunningCluster> {
   const log = options.log ?? (() => {});
   if ((await readLab({ name: options.name, stateDir: options.stateDir })) !== undefined) {
-    throw new ClusterUpError(ClusterUpErrorCode.ClusterExists, `cluster ${options.name} already exists: run switchyard-cluster down --name ${options.name}`);
+    throw new ClusterUpError(ClusterUpErrorCode.ClusterExists, `cluster ${options.name} already exists: remove it with bin/switchyard-cluster down --name ${options.name}`);
   }
   const lab = await upLab({ name: options.name, nodes: options.nodes, subnets: subnetsForMode(options.mode), stateDir: options.stateDir, log });
   const paths = clusterPaths(lab.dir);

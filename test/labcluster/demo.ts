@@ -21,6 +21,7 @@ import { ClusterUpError, ClusterUpErrorCode, errorText } from "./errors.ts";
 import { grownFlows, isDropFlow, parseFlowCounters } from "./flows.ts";
 import type { GrownFlow } from "./flows.ts";
 import { httpFromPod, waitForPodsRunning } from "./pods.ts";
+import { validateLabName } from "../lab/index.ts";
 import type { HttpOutcome } from "./pods.ts";
 
 const execFileAsync = promisify(execFile);
@@ -148,7 +149,7 @@ async function flowsStep(context: DemoContext): Promise<{ after: Record<Ship, Ht
 }
 
 async function matrixStep(context: DemoContext): Promise<ReachabilityMatrix> {
-  announce(context, "connectivity matrix, TCP 80 ('.' reachable, 'X' blocked)");
+  announce(context, "connectivity matrix, TCP 80 ('.' reachable, 'X' not reachable: dropped, or nothing listens)");
   const matrix = await probeMatrix({ kubeConfig: loadClusterKubeConfig(context.cluster.state), netnsPrefix: context.cluster.state.netnsPrefix, ports: [{ port: 80, protocol: "tcp" }] });
   context.out(`${renderMatrix(matrix)}\n`);
   return matrix;
@@ -163,6 +164,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ report: Demo
   const out = options.out ?? ((text: string) => process.stdout.write(text));
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const name = options.name ?? "demo";
+  validateLabName(name);
   out(`==> Bringing up a two-node cluster "${name}" (${options.mode ?? "geneve"})\n`);
   const cluster = await upCluster({ name, stateDir: options.stateDir, nodes: 2, mode: options.mode ?? "geneve", log, keepOnFailure: options.keep });
   const context: DemoContext = { cluster, out, pods: new Map(), step: 0 };
@@ -199,13 +201,20 @@ export function buildDemoProgram(options: { commandName: string; defaultName: st
     .option("--replace", "remove an existing cluster of the same name first")
     .action(async (parsed: { name: string; stateDir?: string; mode: string; keep?: boolean; replace?: boolean }) => {
       try {
-        if (parsed.replace === true) await downCluster({ name: parsed.name, stateDir: parsed.stateDir });
-        await runDemo({ name: parsed.name, stateDir: parsed.stateDir, mode: parseMode(parsed.mode), keep: parsed.keep });
+        if (parsed.replace === true) {
+          const removed = await downCluster({ name: parsed.name, stateDir: parsed.stateDir });
+          if (removed.existed) process.stdout.write(`==> Removed the existing cluster ${parsed.name} (--replace)\n`);
+        }
+        const { cluster } = await runDemo({ name: parsed.name, stateDir: parsed.stateDir, mode: parseMode(parsed.mode), keep: parsed.keep });
         if (parsed.keep === true) {
-          process.stdout.write(`\ncluster ${parsed.name} kept: bin/switchyard-cluster status --name ${parsed.name}; bin/switchyard-cluster down --name ${parsed.name}\n`);
+          process.stdout.write(
+            `\ncluster ${parsed.name} kept:\n  export KUBECONFIG=${cluster.state.kubeconfig}\n` +
+              `  bin/switchyard-cluster status --name ${parsed.name}\n  bin/switchyard-cluster down --name ${parsed.name}\n`,
+          );
         }
       } catch (error) {
-        process.stderr.write(`demo failed: ${errorText(error)}\n`);
+        const hint = error instanceof ClusterUpError && error.code === ClusterUpErrorCode.ClusterExists ? ", or rerun the demo with --replace" : "";
+        process.stderr.write(`demo failed: ${errorText(error)}${hint}\n`);
         process.exitCode = 1;
       }
     });

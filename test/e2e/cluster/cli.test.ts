@@ -45,7 +45,7 @@ describe("switchyard-cluster cli", { skip: isRoot ? false : "needs root", timeou
   test("second up is rejected", () => {
     const result = run(["up", "--nodes", "2"]);
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /cluster sykcli already exists: run switchyard-cluster down --name sykcli/);
+    assert.match(result.stderr, /cluster sykcli already exists: remove it with bin\/switchyard-cluster down --name sykcli/);
     assert.equal(run(["status"]).status, 0, "the running cluster is left alone");
   });
 

@@ -119,3 +119,17 @@ describe("absent cluster", () => {
     assert.match(result.stderr, /no cluster named sykabsent: start one with switchyard-cluster up --name sykabsent/);
   });
 });
+
+describe("usage errors", () => {
+  test("exit 2, not the blocked code", () => {
+    const result = spawnSync(cli, ["probe", "a", "b", "80", "--protocol", "sctp", "--state-dir", stateDir], { encoding: "utf8" });
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /sctp/);
+  });
+
+  test("help exits 0", () => {
+    const result = spawnSync(cli, ["--help"], { encoding: "utf8" });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /Usage: switchyard-cluster/);
+  });
+});
