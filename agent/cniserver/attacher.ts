@@ -188,10 +188,15 @@ export class PodAttacher {
   }
 
   /**
-   * Brings the host end up, adds the OVS port with a requested ofport and installs the
-   * pod's flows for that ofport, all three at once. Returns the ofport OVS assigned; when
-   * it differs from the requested one, the flows are moved to it. Every step settles
-   * before a failure is raised, so the rollback never races a step still in progress.
+   * Brings the host end up, then adds the OVS port with a requested ofport and installs the
+   * pod's flows for that ofport at once. Returns the ofport OVS assigned; when it differs
+   * from the requested one, the flows are moved to it. Both parallel steps settle before a
+   * failure is raised, so the rollback never races a step still in progress.
+   *
+   * The link comes up before the port is added because ovs-vswitchd rewrites the device's
+   * flags when it opens the port, and the same race once lost a concurrent `arp off`.
+   * NOTE: a lost `up` is the suspected, unconfirmed cause of a rare cross-node failure seen
+   * under heavy load, where two CNI-attached pods stayed unreachable.
    *
    * NOTE: the port is added only after the veth exists. ovs-vswitchd 3.1 did not open a
    * device that arrived later by moving in from another namespace, so the port stayed at
@@ -200,14 +205,14 @@ export class PodAttacher {
   async #connect(attachment: Attachment, rollbacks: Rollback[]): Promise<number> {
     const requested = this.#ofports.reserve();
     try {
+      await this.#options.podInterfaces.setHostUp(attachment.hostIfName);
       const steps = await Promise.allSettled([
-        this.#options.podInterfaces.setHostUp(attachment.hostIfName),
         this.#addPort(attachment, requested, rollbacks),
         this.#installFlows(attachment, requested, rollbacks),
       ]);
       const failed = steps.find((step): step is PromiseRejectedResult => step.status === "rejected");
       if (failed !== undefined) throw failed.reason;
-      const ofport = (steps[1] as PromiseFulfilledResult<number>).value;
+      const ofport = (steps[0] as PromiseFulfilledResult<number>).value;
       if (ofport !== requested) {
         this.#options.logger.warn("OVS assigned another ofport than requested; moving the pod's flows", { attachment: attachmentKey(attachment), requested, ofport });
         await this.#options.flows.removePodFlows(flowSpecOf(attachment, requested));
