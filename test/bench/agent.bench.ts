@@ -4,7 +4,10 @@
 //      against `ovs-ofctl add-flows` of the same flows in the same run;
 //   3. heap the agent's flow cache takes for 500 pods;
 //   4. pod-to-pod TCP throughput (iperf3) through the full pipeline, against one NORMAL
-//      flow on the same bridge in the same run.
+//      flow on the same bridge in the same run;
+//   5. agent start to all flows installed with 500 pod ports in OVSDB, against
+//      `ovs-ofctl --bundle add-flows` of the agent's flow dump in the same run;
+//   6. memory of the agent process with 500 pods, against the same agent with 0 pods.
 // Needs root. Run: node_modules/.bin/node --expose-gc test/bench/agent.bench.ts
 import { spawn } from "node:child_process";
 import { writeFile, rm } from "node:fs/promises";
@@ -16,10 +19,14 @@ import { formatFlow, type PipelineFlow } from "../../agent/pipeline/flow.ts";
 import { localFlows, pipelineFlows, podFlows, tunnelPeerFlows, type NodeFlowContext } from "../../agent/pipeline/flows.ts";
 import { run } from "../lab/index.ts";
 import { addTestPod, deleteTestPods, startTestNode, type TestPod } from "../integration/agent/fixture.ts";
+import { measureAgentProcess, measureAgentStart } from "./agent-start.ts";
 
 const BRIDGE = "br-int";
 const PODS = 500;
 const IPERF_SECONDS = 3;
+/** Flows of a node with no peers and no pods (pipeline defaults, gateway, tunnel) and flows per pod, counted once by dump-flows. */
+const BASE_FLOWS = 26;
+const FLOWS_PER_POD = 5;
 
 /** Pod `index` (1-based): ofport 100+index, addresses from 10.244.1.10 on, clear of the gateway's 10.244.1.1. */
 function podSpec(index: number) {
@@ -131,3 +138,26 @@ try {
   await deleteTestPods(pods);
   await node.cleanup();
 }
+
+// 5. Agent start with 500 pod ports present (its own OVS, namespace and API server).
+const start = await measureAgentStart({ pods: PODS });
+const expectedFlows = BASE_FLOWS + FLOWS_PER_POD * PODS;
+const marks = start.marks.map((mark) => `${mark.ms.toFixed(0)} ms ${mark.message}`).join("; ");
+console.log(
+  `agent start with ${PODS} pod ports: ${start.startMs.toFixed(0)} ms to ready (log marks: ${marks}); flows ${start.flowCount} (expected ${expectedFlows}); ` +
+    `ovs-ofctl --bundle add-flows of its dump into a fresh bridge ${start.referenceMs.toFixed(0)} ms (${start.referenceFlowCount} flows); ` +
+    `ratio start / ovs-ofctl ${(start.startMs / start.referenceMs).toFixed(1)}`,
+);
+if (start.flowCount !== expectedFlows || start.referenceFlowCount !== expectedFlows) {
+  throw new Error(`flow count after agent start is ${start.flowCount} (reference bridge ${start.referenceFlowCount}), expected ${expectedFlows}: the restore path lost or added flows`);
+}
+
+// 6. Agent process memory with 0 and 500 pods.
+const idle = await measureAgentProcess({ pods: 0 });
+const loaded = await measureAgentProcess({ pods: PODS });
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+console.log(
+  `agent process, 0 pods: ready in ${idle.readyMs.toFixed(0)} ms, RSS ${mib(idle.rssBytes)} MiB, heapUsed ${mib(idle.heapUsedBytes)} MiB, flows ${idle.flowCount}; ` +
+    `${PODS} pods: ready in ${loaded.readyMs.toFixed(0)} ms, RSS ${mib(loaded.rssBytes)} MiB, heapUsed ${mib(loaded.heapUsedBytes)} MiB, flows ${loaded.flowCount}; ` +
+    `ratio ${PODS} / 0 pods: RSS ${(loaded.rssBytes / idle.rssBytes).toFixed(2)}, heapUsed ${(loaded.heapUsedBytes / idle.heapUsedBytes).toFixed(2)}`,
+);
