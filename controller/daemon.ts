@@ -229,7 +229,7 @@ export class ControllerDaemon {
 }
 
 /**
- * Binds a plain TCP socket to the API address, so a port another process holds fails the
+ * Binds a plain TCP socket to the API address, so a port in use by another process fails the
  * start before any informer runs. Port 0 needs no reservation and returns undefined.
  */
 async function reservePort(options: { port: number; bindAddress: string }): Promise<NetServer | undefined> {

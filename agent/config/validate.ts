@@ -1,13 +1,9 @@
 // Checks a parsed agent configuration document field by field and fills in defaults.
-import { isIP } from "node:net";
+import { FieldReader, showValue, type ConfigIssue, type Section } from "../../common/config/field-reader.ts";
 import { ENCAP_MODES, TUNNEL_TYPES } from "../forwarding/modes.ts";
 import { DEFAULT_AGENT_CONFIG, type AgentConfig } from "./types.ts";
 
-/** One invalid field: its dotted path and what is wrong with its value. */
-export interface ConfigIssue {
-  readonly field: string;
-  readonly message: string;
-}
+export type { ConfigIssue };
 
 export class AgentConfigError extends Error {
   readonly code = "AGENT_CONFIG_INVALID";
@@ -20,97 +16,17 @@ export class AgentConfigError extends Error {
   }
 }
 
-type Section = Record<string, unknown>;
-
 /** Maximum Linux interface name length (IFNAMSIZ 16 minus the terminating NUL). */
 const MAX_INTERFACE_NAME = 15;
 /** Highest physical OpenFlow port number (OFPP_MAX 0xff00 is reserved above it). */
 const MAX_OFPORT = 0xfeff;
 
-function show(value: unknown): string {
-  const text = JSON.stringify(value);
-  if (text === undefined) return String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-/** Collects issues while reading one document, so one run reports every bad field. */
-class FieldReader {
-  readonly issues: ConfigIssue[] = [];
-
-  report(field: string, message: string): void {
-    this.issues.push({ field, message });
-  }
-
-  section(parent: Section, key: string, allowed: readonly string[]): Section {
-    const value = parent[key];
-    if (value === undefined || value === null) return {};
-    if (typeof value !== "object" || Array.isArray(value)) {
-      this.report(key, `invalid value ${show(value)}: expected a mapping with fields ${allowed.join(", ")}`);
-      return {};
-    }
-    this.rejectUnknown(value as Section, allowed, `${key}.`);
-    return value as Section;
-  }
-
-  rejectUnknown(section: Section, allowed: readonly string[], prefix: string): void {
-    for (const key of Object.keys(section)) {
-      if (!allowed.includes(key)) this.report(prefix + key, `unknown field; allowed fields here: ${allowed.join(", ")}`);
-    }
-  }
-
-  integer(section: Section, key: string, options: { field: string; fallback: number; min: number; max: number }): number {
-    const value = section[key];
-    if (value === undefined || value === null) return options.fallback;
-    if (typeof value !== "number" || !Number.isInteger(value) || value < options.min || value > options.max) {
-      this.report(options.field, `invalid value ${show(value)}: expected an integer from ${options.min} to ${options.max}`);
-      return options.fallback;
-    }
-    return value;
-  }
-
-  boolean(section: Section, key: string, options: { field: string; fallback: boolean }): boolean {
-    const value = section[key];
-    if (value === undefined || value === null) return options.fallback;
-    if (typeof value !== "boolean") {
-      this.report(options.field, `invalid value ${show(value)}: expected true or false`);
-      return options.fallback;
-    }
-    return value;
-  }
-
-  string(section: Section, key: string, options: { field: string; fallback: string; nonEmpty?: boolean }): string {
-    const value = section[key];
-    if (value === undefined || value === null) return options.fallback;
-    if (typeof value !== "string" || (options.nonEmpty === true && value === "")) {
-      this.report(options.field, `invalid value ${show(value)}: expected ${options.nonEmpty === true ? "a non-empty" : "a"} string`);
-      return options.fallback;
-    }
-    return value;
-  }
-
-  choice<T extends string>(section: Section, key: string, options: { field: string; fallback: T; allowed: readonly T[] }): T {
-    const value = section[key];
-    if (value === undefined || value === null) return options.fallback;
-    if (typeof value !== "string" || !(options.allowed as readonly string[]).includes(value)) {
-      this.report(options.field, `invalid value ${show(value)}: expected one of ${options.allowed.map((a) => `"${a}"`).join(", ")}`);
-      return options.fallback;
-    }
-    return value as T;
-  }
-
+/** The shared field reader, plus the agent's interface-name check. */
+class AgentFieldReader extends FieldReader {
   interfaceName(section: Section, key: string, options: { field: string; fallback: string }): string {
     const value = this.string(section, key, { ...options, nonEmpty: true });
     if (value.length > MAX_INTERFACE_NAME || !/^[A-Za-z0-9_.-]+$/.test(value)) {
-      this.report(options.field, `invalid value ${show(value)}: expected 1 to ${MAX_INTERFACE_NAME} letters, digits, '-', '_' or '.'`);
-      return options.fallback;
-    }
-    return value;
-  }
-
-  ipAddress(section: Section, key: string, options: { field: string; fallback: string }): string {
-    const value = this.string(section, key, options);
-    if (isIP(value) === 0) {
-      this.report(options.field, `invalid value ${show(value)}: expected an IPv4 or IPv6 address such as 127.0.0.1`);
+      this.report(options.field, `invalid value ${showValue(value)}: expected 1 to ${MAX_INTERFACE_NAME} letters, digits, '-', '_' or '.'`);
       return options.fallback;
     }
     return value;
@@ -132,10 +48,10 @@ const CONTROLLER_FIELDS = ["url", "caFile", "certFile", "keyFile", "cacheFile"] 
  * AgentConfigError listing every invalid field; `source` names the file in the message.
  */
 export function validateAgentConfig(document: unknown, source: string): AgentConfig {
-  const reader = new FieldReader();
+  const reader = new AgentFieldReader();
   if (document === null || document === undefined) document = {};
   if (typeof document !== "object" || Array.isArray(document)) {
-    throw new AgentConfigError(source, [{ field: "(document)", message: `invalid value ${show(document)}: expected a mapping of fields` }]);
+    throw new AgentConfigError(source, [{ field: "(document)", message: `invalid value ${showValue(document)}: expected a mapping of fields` }]);
   }
   const root = document as Section;
   reader.rejectUnknown(root, TOP_FIELDS, "");
@@ -155,7 +71,7 @@ export function validateAgentConfig(document: unknown, source: string): AgentCon
     reader.report("tunnel.ofport", `invalid value ${tunnel.ofport}: equals gateway.ofport; give the two ports different numbers`);
   }
   if (tunnel.name === gateway.name) {
-    reader.report("tunnel.name", `invalid value ${show(tunnel.name)}: equals gateway.name; give the two ports different names`);
+    reader.report("tunnel.name", `invalid value ${showValue(tunnel.name)}: equals gateway.name; give the two ports different names`);
   }
 
   const snatSection = reader.section(root, "snat", SNAT_FIELDS);
@@ -167,7 +83,7 @@ export function validateAgentConfig(document: unknown, source: string): AgentCon
   const metricsSection = reader.section(root, "metrics", METRICS_FIELDS);
   const metrics = {
     enabled: reader.boolean(metricsSection, "enabled", { field: "metrics.enabled", fallback: d.metrics.enabled }),
-    bindAddress: reader.ipAddress(metricsSection, "bindAddress", { field: "metrics.bindAddress", fallback: d.metrics.bindAddress }),
+    bindAddress: reader.ipAddress(metricsSection, "bindAddress", { field: "metrics.bindAddress", fallback: d.metrics.bindAddress, example: "127.0.0.1" }),
     port: reader.integer(metricsSection, "port", { field: "metrics.port", fallback: d.metrics.port, min: 0, max: 65535 }),
   };
 
@@ -179,7 +95,7 @@ export function validateAgentConfig(document: unknown, source: string): AgentCon
   return { nodeName, kubeconfig, trafficEncapMode, transportInterface, mtu, ovs, gateway, tunnel, snat, metrics, informers, cni, controller };
 }
 
-function readOvs(reader: FieldReader, section: Section): AgentConfig["ovs"] {
+function readOvs(reader: AgentFieldReader, section: Section): AgentConfig["ovs"] {
   const d = DEFAULT_AGENT_CONFIG.ovs;
   return {
     bridge: reader.interfaceName(section, "bridge", { field: "ovs.bridge", fallback: d.bridge }),
@@ -189,7 +105,7 @@ function readOvs(reader: FieldReader, section: Section): AgentConfig["ovs"] {
   };
 }
 
-function readGateway(reader: FieldReader, section: Section): AgentConfig["gateway"] {
+function readGateway(reader: AgentFieldReader, section: Section): AgentConfig["gateway"] {
   const d = DEFAULT_AGENT_CONFIG.gateway;
   return {
     name: reader.interfaceName(section, "name", { field: "gateway.name", fallback: d.name }),
@@ -197,7 +113,7 @@ function readGateway(reader: FieldReader, section: Section): AgentConfig["gatewa
   };
 }
 
-function readTunnel(reader: FieldReader, section: Section): AgentConfig["tunnel"] {
+function readTunnel(reader: AgentFieldReader, section: Section): AgentConfig["tunnel"] {
   const d = DEFAULT_AGENT_CONFIG.tunnel;
   return {
     type: reader.choice(section, "type", { field: "tunnel.type", fallback: d.type, allowed: TUNNEL_TYPES }),
@@ -208,7 +124,7 @@ function readTunnel(reader: FieldReader, section: Section): AgentConfig["tunnel"
   };
 }
 
-function readInformers(reader: FieldReader, section: Section): AgentConfig["informers"] {
+function readInformers(reader: AgentFieldReader, section: Section): AgentConfig["informers"] {
   const d = DEFAULT_AGENT_CONFIG.informers;
   const resyncSeconds = reader.integer(section, "resyncSeconds", { field: "informers.resyncSeconds", fallback: d.resyncSeconds, min: 0, max: 86400 });
   if (resyncSeconds > 0 && resyncSeconds < 10) {
@@ -222,7 +138,7 @@ function readInformers(reader: FieldReader, section: Section): AgentConfig["info
   return { resyncSeconds, backoffInitialMs, backoffMaxMs };
 }
 
-function readCni(reader: FieldReader, section: Section, datapathType: AgentConfig["ovs"]["datapathType"]): AgentConfig["cni"] {
+function readCni(reader: AgentFieldReader, section: Section, datapathType: AgentConfig["ovs"]["datapathType"]): AgentConfig["cni"] {
   const d = DEFAULT_AGENT_CONFIG.cni;
   return {
     socketPath: reader.string(section, "socketPath", { field: "cni.socketPath", fallback: d.socketPath, nonEmpty: true }),
@@ -231,7 +147,7 @@ function readCni(reader: FieldReader, section: Section, datapathType: AgentConfi
   };
 }
 
-function readController(reader: FieldReader, section: Section): AgentConfig["controller"] {
+function readController(reader: AgentFieldReader, section: Section): AgentConfig["controller"] {
   const d = DEFAULT_AGENT_CONFIG.controller;
   const controller = {
     url: reader.string(section, "url", { field: "controller.url", fallback: d.url }),
@@ -242,7 +158,7 @@ function readController(reader: FieldReader, section: Section): AgentConfig["con
   };
   if (controller.url === "") return controller;
   if (!/^https:\/\/[^/]+/.test(controller.url)) {
-    reader.report("controller.url", `invalid value ${show(controller.url)}: expected an https URL such as "https://10.0.0.1:10351"`);
+    reader.report("controller.url", `invalid value ${showValue(controller.url)}: expected an https URL such as "https://10.0.0.1:10351"`);
   }
   for (const key of ["caFile", "certFile", "keyFile"] as const) {
     if (controller[key] === "") reader.report(`controller.${key}`, `missing: required when controller.url is set`);

@@ -30,8 +30,8 @@ export const runHostCommand: HostRunner = (argv, options = {}) =>
       else resolve(stdout);
     });
     // A command that exits before reading its input (most calls pass none) closes the pipe
-    // first; the write then fails with EPIPE, which must not crash the agent. The exit status
-    // reported through the callback above decides the result.
+    // first. The write then fails with EPIPE, which must not crash the agent, because the
+    // exit status reported through the callback above decides the result.
     child.stdin?.on("error", () => undefined);
     child.stdin?.end(options.input ?? "");
   });

@@ -1,5 +1,5 @@
 // The OpenFlow tables of br-int, in pipeline order. Each table has one purpose; a packet
-// walks them top to bottom with goto_table, skipping only where a table says so.
+// walks them top to bottom with goto_table, skipping only where a table's purpose names the skip.
 // docs/pipeline.md draws the same list as a diagram.
 
 export interface PipelineTable {

@@ -1,14 +1,11 @@
 // Checks a parsed configuration document field by field and fills in defaults.
 import { isIP } from "node:net";
+import { FieldReader, showValue, type ConfigIssue, type Section } from "../../common/config/field-reader.ts";
 import { CidrError, cidrsOverlap, formatCidr, parseCidr, type Cidr } from "../ipam/cidr.ts";
 import { MAX_SUBNET_BITS } from "../ipam/subnet-pool.ts";
 import { DEFAULT_CONFIG, type ControllerConfig } from "./types.ts";
 
-/** One invalid field: its dotted path, the value found and what is allowed. */
-export interface ConfigIssue {
-  readonly field: string;
-  readonly message: string;
-}
+export type { ConfigIssue };
 
 export class ConfigError extends Error {
   readonly code = "CONFIG_INVALID";
@@ -21,83 +18,6 @@ export class ConfigError extends Error {
   }
 }
 
-type Section = Record<string, unknown>;
-
-/** Collects issues while reading one document, so one run reports every bad field. */
-class FieldReader {
-  readonly issues: ConfigIssue[] = [];
-
-  report(field: string, message: string): void {
-    this.issues.push({ field, message });
-  }
-
-  section(parent: Section, key: string, allowed: readonly string[], prefix = ""): Section {
-    const field = prefix + key;
-    const value = parent[key];
-    if (value === undefined || value === null) return {};
-    if (typeof value !== "object" || Array.isArray(value)) {
-      this.report(field, `invalid value ${show(value)}: expected a mapping with fields ${allowed.join(", ")}`);
-      return {};
-    }
-    this.rejectUnknown(value as Section, allowed, `${field}.`);
-    return value as Section;
-  }
-
-  rejectUnknown(section: Section, allowed: readonly string[], prefix: string): void {
-    for (const key of Object.keys(section)) {
-      if (!allowed.includes(key)) this.report(prefix + key, `unknown field; allowed fields here: ${allowed.join(", ")}`);
-    }
-  }
-
-  integer(section: Section, key: string, options: { field: string; fallback: number; min: number; max: number }): number {
-    const value = section[key];
-    if (value === undefined || value === null) return options.fallback;
-    if (typeof value !== "number" || !Number.isInteger(value) || value < options.min || value > options.max) {
-      this.report(options.field, `invalid value ${show(value)}: expected an integer from ${options.min} to ${options.max}`);
-      return options.fallback;
-    }
-    return value;
-  }
-
-  boolean(section: Section, key: string, options: { field: string; fallback: boolean }): boolean {
-    const value = section[key];
-    if (value === undefined || value === null) return options.fallback;
-    if (typeof value !== "boolean") {
-      this.report(options.field, `invalid value ${show(value)}: expected true or false`);
-      return options.fallback;
-    }
-    return value;
-  }
-
-  string(section: Section, key: string, options: { field: string; fallback: string; nonEmpty?: boolean }): string {
-    const value = section[key];
-    if (value === undefined || value === null) return options.fallback;
-    if (typeof value !== "string" || (options.nonEmpty === true && value === "")) {
-      this.report(options.field, `invalid value ${show(value)}: expected ${options.nonEmpty === true ? "a non-empty" : "a"} string`);
-      return options.fallback;
-    }
-    return value;
-  }
-
-  ipAddress(section: Section, key: string, options: { field: string; fallback: string }): string {
-    const value = this.string(section, key, options);
-    if (isIP(value) === 0) {
-      this.report(options.field, `invalid value ${show(value)}: expected an IPv4 or IPv6 address such as 0.0.0.0 or ::`);
-      return options.fallback;
-    }
-    return value;
-  }
-
-  stringList(section: Section, key: string, options: { field: string; fallback: readonly string[] }): string[] {
-    const value = section[key];
-    if (value === undefined || value === null) return [...options.fallback];
-    if (!Array.isArray(value) || value.some((item) => typeof item !== "string")) {
-      this.report(options.field, `invalid value ${show(value)}: expected a list of strings`);
-      return [...options.fallback];
-    }
-    return value as string[];
-  }
-}
 
 const TOP_FIELDS = [
   "kubeconfig",
@@ -123,7 +43,7 @@ export function validateConfig(document: unknown, source: string): ControllerCon
   const reader = new FieldReader();
   if (document === null || document === undefined) document = {};
   if (typeof document !== "object" || Array.isArray(document)) {
-    throw new ConfigError(source, [{ field: "(document)", message: `invalid value ${show(document)}: expected a mapping of fields` }]);
+    throw new ConfigError(source, [{ field: "(document)", message: `invalid value ${showValue(document)}: expected a mapping of fields` }]);
   }
   const root = document as Section;
   reader.rejectUnknown(root, TOP_FIELDS, "");
@@ -138,7 +58,7 @@ export function validateConfig(document: unknown, source: string): ControllerCon
 
   const apiSection = reader.section(root, "api", API_FIELDS);
   const api = {
-    bindAddress: reader.ipAddress(apiSection, "bindAddress", { field: "api.bindAddress", fallback: d.api.bindAddress }),
+    bindAddress: reader.ipAddress(apiSection, "bindAddress", { field: "api.bindAddress", fallback: d.api.bindAddress, example: "0.0.0.0 or ::" }),
     port: reader.integer(apiSection, "port", { field: "api.port", fallback: d.api.port, min: 0, max: 65535 }),
     eventLogSize: reader.integer(apiSection, "eventLogSize", { field: "api.eventLogSize", fallback: d.api.eventLogSize, min: 1, max: 1_000_000 }),
     heartbeatSeconds: reader.integer(apiSection, "heartbeatSeconds", { field: "api.heartbeatSeconds", fallback: d.api.heartbeatSeconds, min: 1, max: 3600 }),
@@ -161,7 +81,7 @@ export function validateConfig(document: unknown, source: string): ControllerCon
 
   const metricsSection = reader.section(root, "metrics", METRICS_FIELDS);
   const metrics = {
-    bindAddress: reader.ipAddress(metricsSection, "bindAddress", { field: "metrics.bindAddress", fallback: d.metrics.bindAddress }),
+    bindAddress: reader.ipAddress(metricsSection, "bindAddress", { field: "metrics.bindAddress", fallback: d.metrics.bindAddress, example: "0.0.0.0 or ::" }),
     port: reader.integer(metricsSection, "port", { field: "metrics.port", fallback: d.metrics.port, min: 0, max: 65535 }),
     enabled: reader.boolean(metricsSection, "enabled", { field: "metrics.enabled", fallback: d.metrics.enabled }),
   };
@@ -225,13 +145,8 @@ function checkServerNames(reader: FieldReader, names: readonly string[]): void {
   if (names.length === 0) reader.report("tls.serverNames", "invalid value []: expected at least one DNS name or IP address");
   for (const [index, name] of names.entries()) {
     if (isIP(name) === 0 && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(name)) {
-      reader.report(`tls.serverNames[${index}]`, `invalid value ${show(name)}: expected a lowercase DNS name or an IP address`);
+      reader.report(`tls.serverNames[${index}]`, `invalid value ${showValue(name)}: expected a lowercase DNS name or an IP address`);
     }
   }
 }
 
-function show(value: unknown): string {
-  const text = JSON.stringify(value);
-  if (text === undefined) return String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
