@@ -6,7 +6,7 @@
 //   1. own Node with a pod CIDR (waits until the controller has assigned one)
 //   2. OVSDB, transport interface and MTU, bridge bootstrap, gateway address
 //   3. restart round: the previous run's round is read from the bridge, this run uses the next
-//   4. OpenFlow connection, pipeline and local flows, pod flows rebuilt from OVSDB
+//   4. OpenFlow connection, pipeline and local flows, pod flows rebuilt from OVSDB in one bundle
 //   5. CNI server: node IPAM on the pod CIDR, attachments rebuilt from OVSDB, the socket
 //      opened (ADD returns "try again later" until step 7)
 //   6. NetworkPolicy, when a controller is configured: policy client (slice cache first),
@@ -17,11 +17,10 @@ import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { CoreV1Api, type KubeConfig, type V1Node, type V1Pod } from "@kubernetes/client-node";
-import { loadKubeConfig } from "../controller/daemon.ts";
-import { ResilientInformer } from "../controller/informers/resilient-informer.ts";
-import { formatCidr, type Cidr } from "../controller/ipam/cidr.ts";
-import { errorMessage, type Logger } from "../controller/log.ts";
-import { ControllerMetrics } from "../controller/metrics.ts";
+import { loadKubeConfig } from "../common/kube/kubeconfig.ts";
+import { ResilientInformer } from "../common/informers/resilient-informer.ts";
+import { formatCidr, type Cidr } from "../common/net/cidr.ts";
+import { errorMessage, type Logger } from "../common/log/logger.ts";
 import { OpenFlowConnection } from "../openflow/index.ts";
 import { OvsdbClient, Vswitch } from "../ovsdb/index.ts";
 import { bootstrapBridge, stableMac, storedRound, storeRound, type BridgeLayout, type BridgePorts } from "./bridge/bootstrap.ts";
@@ -364,16 +363,33 @@ export class AgentDaemon {
     this.metrics.peerRoutes.set({ via: "underlay" }, routes.filter((route) => route.via === "underlay").length);
   }
 
+  /**
+   * Installs the flows of every pod port recorded in OVSDB in one bundle and returns their
+   * number. All-or-nothing: when the switch rejects the bundle, no pod flow of this round is
+   * installed (the previous run's stay) and the start fails with AgentStartError naming the
+   * count and the cause.
+   */
   async #restorePods(): Promise<number> {
     const vswitch = this.#vswitch;
     const network = this.#network;
     if (vswitch === undefined || network === undefined) return 0;
     const ports = recordedPodPorts(vswitch, this.#options.config.ovs.bridge);
-    for (const port of ports) await network.setPod(port);
+    try {
+      await network.setPods(ports);
+    } catch (error) {
+      throw new AgentStartError(
+        `failed to install the flows of ${ports.length} pod ports recorded in OVSDB (one bundle, so none was installed): ${errorMessage(error)}; ` +
+          "if the error names a flow, decode its cookie with switchyard-agent --decode-cookie to find the pod's ofport, then fix or delete that port and restart the agent",
+        { cause: error },
+      );
+    }
     return ports.length;
   }
 
-  /** Deletes pod ports (and their flows) whose Pod no longer exists on this node. */
+  /**
+   * Deletes pod ports whose Pod no longer exists on this node: first their flows, all in one
+   * bundle, then the ports one OVSDB transaction each.
+   */
   async #removeStalePorts(): Promise<void> {
     const vswitch = this.#vswitch;
     const network = this.#network;
@@ -382,8 +398,9 @@ export class AgentDaemon {
     const live = new Set(
       pods.list().filter((pod) => pod.spec?.nodeName === this.nodeName).map((pod) => `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`),
     );
-    for (const port of stalePodPorts(recordedPodPorts(vswitch, this.#options.config.ovs.bridge), live)) {
-      await network.removePod(port.ofport);
+    const stale = stalePodPorts(recordedPodPorts(vswitch, this.#options.config.ovs.bridge), live);
+    await network.removePods(stale.map((port) => port.ofport));
+    for (const port of stale) {
       await vswitch.deletePort({ bridge: this.#options.config.ovs.bridge, name: port.portName });
       this.#logger.info("stale pod port removed", { namespace: port.podNamespace, pod: port.podName, ofport: port.ofport });
     }
@@ -391,30 +408,30 @@ export class AgentDaemon {
 
   async #startInformers(kubeConfig: KubeConfig, core: CoreV1Api): Promise<void> {
     const { config } = this.#options;
-    // NOTE: ResilientInformer takes the controller's metrics class; the agent gives it a
-    // private instance whose registry is never served, until the informer takes an interface.
-    const informerMetrics = new ControllerMetrics({ processMetrics: false });
     const common = {
       kubeConfig,
       backoffInitialMs: config.informers.backoffInitialMs,
       backoffMaxMs: config.informers.backoffMaxMs,
       resyncMs: config.informers.resyncSeconds * 1000,
       logger: this.#logger,
-      metrics: informerMetrics,
+      metrics: this.metrics.informers,
     };
     const nodes = new ResilientInformer<V1Node>({
       ...common,
       kind: "Node",
       path: "/api/v1/nodes",
-      list: () => core.listNode(),
+      list: (selectors) => core.listNode(selectors),
       handlers: { upsert: (node) => this.#onNode(node), delete: (node) => this.#onNodeDeleted(node) },
     });
-    // NOTE: watches every Pod and filters by spec.nodeName here, because ResilientInformer has no field selector yet.
+    // Only this node's Pods, because the cache only feeds the stale port removal. A Pod created
+    // unscheduled enters the selector as an add once the scheduler binds it here, and the API
+    // server rejects any later change of spec.nodeName.
     const pods = new ResilientInformer<V1Pod>({
       ...common,
       kind: "Pod",
       path: "/api/v1/pods",
-      list: () => core.listPodForAllNamespaces(),
+      fieldSelector: `spec.nodeName=${this.nodeName}`,
+      list: (selectors) => core.listPodForAllNamespaces(selectors),
       handlers: { upsert: () => undefined, delete: () => undefined },
     });
     this.#nodeInformer = nodes;

@@ -1,6 +1,6 @@
 // Command line of bin/switchyard-agent.
 import { Command, Option } from "commander";
-import { LOG_LEVELS, createLogger, errorMessage, type LogFormat, type LogLevel } from "../controller/log.ts";
+import { LOG_LEVELS, createLogger, errorMessage, type LogFormat, type LogLevel } from "../common/log/logger.ts";
 import { loadAgentConfigFile } from "./config/load.ts";
 import { AgentConfigError } from "./config/validate.ts";
 import { AgentDaemon } from "./daemon.ts";

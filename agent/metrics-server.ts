@@ -1,7 +1,7 @@
 // Plain HTTP endpoint serving GET /metrics from the agent's registry.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { errorMessage } from "../controller/log.ts";
+import { errorMessage } from "../common/log/logger.ts";
 import type { AgentMetrics } from "./metrics.ts";
 
 /** Starts listening and resolves with the server and its bound port. */

@@ -1,9 +1,10 @@
 // Prometheus metrics of the agent, all in one registry owned by one daemon instance (no
 // module-level registry, so tests can run several agents in one process).
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram } from "prom-client";
+import type { InformerMetrics } from "../common/informers/informer-metrics.ts";
+import { DaemonMetrics } from "../common/metrics/daemon-metrics.ts";
 
-export class AgentMetrics {
-  readonly registry = new Registry();
+export class AgentMetrics extends DaemonMetrics {
 
   /** Flows the agent keeps installed, per OpenFlow table name; refreshed at each scrape. */
   readonly flows = new Gauge({
@@ -61,21 +62,39 @@ export class AgentMetrics {
     registers: [this.registry],
   });
 
-  private readonly refreshers: (() => void)[] = [];
+  readonly informerRestarts = new Counter({
+    name: "switchyard_agent_informer_restarts_total",
+    help: "Node and Pod informer restarts after a list or watch error, by kind.",
+    labelNames: ["kind"] as const,
+    registers: [this.registry],
+  });
+
+  /** Refreshed at each scrape. */
+  readonly informerObjects = new Gauge({
+    name: "switchyard_agent_informer_objects",
+    help: "Objects in the agent's informer caches, by kind. Node counts every Node, Pod only the Pods bound to this node.",
+    labelNames: ["kind"] as const,
+    registers: [this.registry],
+  });
+
+  readonly informerHandlerDuration = new Histogram({
+    name: "switchyard_agent_informer_handler_duration_seconds",
+    help: "Time the agent's handlers take for one informer event, in seconds, by kind.",
+    labelNames: ["kind"] as const,
+    buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+    registers: [this.registry],
+  });
+
+  /** The informers' view of the three metrics above. */
+  readonly informers: InformerMetrics = {
+    restarts: this.informerRestarts,
+    cachedObjects: this.informerObjects,
+    handlerDuration: this.informerHandlerDuration,
+    onScrape: (refresh) => this.onScrape(refresh),
+  };
 
   constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "switchyard_agent_" });
-  }
-
-  /** Registers a function that sets gauges before each scrape. */
-  onScrape(refresh: () => void): void {
-    this.refreshers.push(refresh);
-  }
-
-  /** Returns the exposition text of every metric, after refreshing the scrape-time gauges. */
-  async render(): Promise<string> {
-    for (const refresh of this.refreshers) refresh();
-    return this.registry.metrics();
+    super({ prefix: "switchyard_agent_", processMetrics: options.processMetrics });
   }
 }
 

@@ -1,15 +1,15 @@
 // The node's pod network state and the one place that applies it: flows through FlowSync,
 // host routes and SNAT through the node's tools. Informer handlers and the CNI server call
 // it; every change runs in one queue, so events apply in arrival order and never interleave.
-import type { Cidr } from "../controller/ipam/cidr.ts";
-import type { Logger } from "../controller/log.ts";
+import type { Cidr } from "../common/net/cidr.ts";
+import type { Logger } from "../common/log/logger.ts";
 import type { EncapMode } from "./forwarding/modes.ts";
 import { diffRoutes, PeerSet, type PeerNode, type PeerRoute } from "./forwarding/peers.ts";
 import type { HostRunner } from "./host/command.ts";
 import { routeCommands, syncHostRoutes } from "./host/routes.ts";
 import { applySnat, type SnatBackend } from "./host/snat.ts";
 import type { FlowSync } from "./pipeline/flow-sync.ts";
-import type { PipelineFlow } from "./pipeline/flow.ts";
+import { FlowBuildError, type PipelineFlow } from "./pipeline/flow.ts";
 import { localFlows, pipelineFlows, podFlows, tunnelPeerFlows, type NodeFlowContext, type PodPort } from "./pipeline/flows.ts";
 
 /** FlowSync owner keys: one per pod (by ofport), one per peer node, and the two fixed sets. */
@@ -37,7 +37,8 @@ export interface NodeNetworkOptions {
 
 /**
  * Applies the node's pipeline, peers and pods. Safe to call from concurrent event handlers:
- * calls are queued. Each pod's and each peer's flows change in one bundle.
+ * calls are queued. Each call changes its flows in one bundle: one pod's, one peer's, or with
+ * setPods() and removePods() those of many pods.
  */
 export class NodeNetwork {
   readonly #options: NodeNetworkOptions;
@@ -104,17 +105,37 @@ export class NodeNetwork {
 
   /** Installs or replaces the flows of a pod attached at `pod.ofport`. Idempotent, all-or-nothing. */
   setPod(pod: PodPort): Promise<void> {
+    return this.setPods([pod]);
+  }
+
+  /**
+   * Installs or replaces the flows of every pod in `pods` in one bundle, such as all pods
+   * restored at agent start. Idempotent and all-or-nothing: when the bundle fails, no pod's
+   * flows change and the call rejects with the bundle's error. Of two pods with the same
+   * ofport the later one wins, as with two setPod() calls.
+   */
+  setPods(pods: readonly PodPort[]): Promise<void> {
     return this.#enqueue(async () => {
-      await this.#options.flowSync.setOwnerFlows(Owner.pod(pod.ofport), podFlows(this.#options.flowContext, pod));
-      this.#pods.set(pod.ofport, pod);
+      const { flowSync, flowContext } = this.#options;
+      const byOfport = new Map(pods.map((pod) => [pod.ofport, pod]));
+      if (byOfport.size === 0) return;
+      const changes = new Map([...byOfport.values()].map((pod) => [Owner.pod(pod.ofport), podFlowsAt(flowContext, pod)]));
+      await flowSync.setOwnersFlows(changes);
+      for (const [ofport, pod] of byOfport) this.#pods.set(ofport, pod);
     });
   }
 
   /** Removes the flows of the pod at `ofport`. Idempotent, all-or-nothing. */
   removePod(ofport: number): Promise<void> {
+    return this.removePods([ofport]);
+  }
+
+  /** Removes the flows of the pods at `ofports` in one bundle. Idempotent, all-or-nothing. */
+  removePods(ofports: readonly number[]): Promise<void> {
     return this.#enqueue(async () => {
-      await this.#options.flowSync.removeOwner(Owner.pod(ofport));
-      this.#pods.delete(ofport);
+      if (ofports.length === 0) return;
+      await this.#options.flowSync.setOwnersFlows(new Map(ofports.map((ofport) => [Owner.pod(ofport), []])));
+      for (const ofport of ofports) this.#pods.delete(ofport);
     });
   }
 
@@ -177,5 +198,15 @@ export class NodeNetwork {
     // The caller receives the error; the queue only needs to stay usable.
     this.#queue = result.catch(() => undefined);
     return result;
+  }
+}
+
+/** Builds a pod's flows; a FlowBuildError names the pod's ofport, so one bad record among many can be found. */
+function podFlowsAt(context: NodeFlowContext, pod: PodPort): PipelineFlow[] {
+  try {
+    return podFlows(context, pod);
+  } catch (error) {
+    if (!(error instanceof FlowBuildError)) throw error;
+    throw new FlowBuildError(`invalid pod at ofport ${pod.ofport}: ${error.message}`, { cause: error });
   }
 }

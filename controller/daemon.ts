@@ -11,7 +11,8 @@
 import { randomUUID } from "node:crypto";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from "node:net";
-import { KubeConfig, type V1Namespace, type V1NetworkPolicy, type V1Node, type V1Pod } from "@kubernetes/client-node";
+import type { KubeConfig, V1Namespace, V1NetworkPolicy, V1Node, V1Pod } from "@kubernetes/client-node";
+import { loadKubeConfig } from "../common/kube/kubeconfig.ts";
 import { ensureServerCredentials } from "./certs/openssl.ts";
 import type { ControllerConfig } from "./config/types.ts";
 import { DistributionServer } from "./distribution/server.ts";
@@ -19,7 +20,7 @@ import { ClusterInformers } from "./informers/cluster-informers.ts";
 import { NodeCidrAllocator } from "./ipam/allocator.ts";
 import { NodeIpamController } from "./ipam/node-ipam.ts";
 import { KubeNodeWriter } from "./kube/node-writer.ts";
-import { errorMessage, type Logger } from "./log.ts";
+import { errorMessage, type Logger } from "../common/log/logger.ts";
 import { ControllerMetrics } from "./metrics.ts";
 import { NetworkPolicyComputer } from "./networkpolicy/index.ts";
 
@@ -249,14 +250,6 @@ async function reservePort(options: { port: number; bindAddress: string }): Prom
 async function closeServer(server: NetServer | undefined): Promise<void> {
   if (server === undefined) return;
   await new Promise<void>((resolve) => server.close(() => resolve()));
-}
-
-/** Loads the kubeconfig file, or the in-cluster service account when the path is empty. */
-export function loadKubeConfig(path: string): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  if (path === "") kubeConfig.loadFromCluster();
-  else kubeConfig.loadFromFile(path);
-  return kubeConfig;
 }
 
 function nameOf(object: V1Pod | V1Namespace | V1NetworkPolicy | V1Node): string {

@@ -4,8 +4,9 @@ import { CertificateError, ensureServerCredentials, issueClientCertificate } fro
 import { loadConfigFile } from "./config/load.ts";
 import { ConfigError } from "./config/validate.ts";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { ControllerDaemon, loadKubeConfig } from "./daemon.ts";
-import { LOG_LEVELS, createLogger, errorMessage, type LogFormat, type LogLevel } from "./log.ts";
+import { loadKubeConfig } from "../common/kube/kubeconfig.ts";
+import { ControllerDaemon } from "./daemon.ts";
+import { LOG_LEVELS, createLogger, errorMessage, type LogFormat, type LogLevel } from "../common/log/logger.ts";
 
 interface RunOptions {
   config?: string;

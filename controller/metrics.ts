@@ -1,9 +1,10 @@
 // Prometheus metrics of the controller, all in one registry owned by one daemon instance
 // (no module-level registry, so tests can run several controllers in one process).
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram } from "prom-client";
+import type { InformerMetrics } from "../common/informers/informer-metrics.ts";
+import { DaemonMetrics } from "../common/metrics/daemon-metrics.ts";
 
-export class ControllerMetrics {
-  readonly registry = new Registry();
+export class ControllerMetrics extends DaemonMetrics {
 
   /** Time spent applying one informer event (kind: Pod, Namespace, Node, NetworkPolicy). */
   readonly syncDuration = new Histogram({
@@ -81,20 +82,15 @@ export class ControllerMetrics {
     registers: [this.registry],
   });
 
-  private readonly refreshers: (() => void)[] = [];
+  /** The informers' view of the metrics above: restarts, cached objects and handler time. */
+  readonly informers: InformerMetrics = {
+    restarts: this.informerRestarts,
+    cachedObjects: this.objects,
+    handlerDuration: this.syncDuration,
+    onScrape: (refresh) => this.onScrape(refresh),
+  };
 
   constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "switchyard_controller_" });
-  }
-
-  /** Registers a function that sets gauges too costly to keep current on every change; it runs before each scrape. */
-  onScrape(refresh: () => void): void {
-    this.refreshers.push(refresh);
-  }
-
-  /** Returns the exposition text of every metric, after refreshing the scrape-time gauges. */
-  async render(): Promise<string> {
-    for (const refresh of this.refreshers) refresh();
-    return this.registry.metrics();
+    super({ prefix: "switchyard_controller_", processMetrics: options.processMetrics });
   }
 }

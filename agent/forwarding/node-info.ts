@@ -1,6 +1,6 @@
 // Reads the fields the agent uses from a Kubernetes Node object.
 import type { V1Node } from "@kubernetes/client-node";
-import { CidrError, familyOf, parseCidr, type Cidr } from "../../controller/ipam/cidr.ts";
+import { CidrError, familyOf, parseCidr, type Cidr } from "../../common/net/cidr.ts";
 import type { PeerNode } from "./peers.ts";
 
 /** The reasons a Node cannot be used as a peer yet; the daemon waits for the next update. */

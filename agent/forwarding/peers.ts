@@ -6,7 +6,7 @@
 // name), because the controller only hands a CIDR to a node after its previous owner is
 // gone. Status updates of the old node do not flip the route back, and its later delete
 // leaves the new owner's route alone: every CIDR has exactly one route at all times.
-import { cidrContains, familyOf, formatCidr, parseAddress, type Cidr } from "../../controller/ipam/cidr.ts";
+import { cidrContains, familyOf, formatCidr, parseAddress, type Cidr } from "../../common/net/cidr.ts";
 import type { EncapMode } from "./modes.ts";
 
 /** Another node as the routing rules see it. */

@@ -2,7 +2,7 @@
 // adds carries routing protocol number 83 (`proto 83` in `ip route`), so a restarted agent
 // finds its own routes, keeps the current ones and deletes the rest without touching
 // routes of anyone else.
-import { formatAddress, formatCidr, parseAddress, prefixMask, type Cidr } from "../../controller/ipam/cidr.ts";
+import { formatAddress, formatCidr, parseAddress, prefixMask, type Cidr } from "../../common/net/cidr.ts";
 import { VIRTUAL_MAC } from "../pipeline/flows.ts";
 import type { PeerRoute } from "../forwarding/peers.ts";
 import type { HostRunner } from "./command.ts";

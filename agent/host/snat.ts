@@ -2,7 +2,7 @@
 // local pod CIDR that leave by an interface other than the gateway, toward an address
 // outside every known pod CIDR, get the outgoing interface's address (masquerade). Each
 // call replaces the whole rule set in one atomic load, so it is idempotent.
-import { formatCidr, type Cidr } from "../../controller/ipam/cidr.ts";
+import { formatCidr, type Cidr } from "../../common/net/cidr.ts";
 import type { HostRunner } from "./command.ts";
 
 export type SnatBackend = "nft" | "iptables";

@@ -1,72 +1,20 @@
 // Keeps the bridge's flows equal to the agent's desired flows, owner by owner. Each change of
 // an owner (the pipeline defaults, the local ports, one pod, one peer) is one atomic bundle,
-// so a pod's flows appear or disappear together. The desired flows stay cached, so a
-// reconnect to a restarted ovs-vswitchd can replay all of them.
+// so a pod's flows appear or disappear together; setOwnersFlows() puts several owners in one
+// bundle. What a change sends comes from the diff in flow-diff.ts, which the policy enforcer
+// shares. The desired flows stay cached, so a reconnect to a restarted ovs-vswitchd can
+// replay all of them.
 import type { OpenFlowConnection } from "../../openflow/connection/connection.ts";
-import { NO_BUFFER, OFPG, OFPP, OFPTT_ALL } from "../../openflow/messages/constants.ts";
-import type { FlowModMessage, MessageBody } from "../../openflow/messages/types.ts";
-import { MATCH_ALL } from "../../openflow/match/index.ts";
-import { roundCookieMask } from "./cookie.ts";
-import { flowKey, type PipelineFlow } from "./flow.ts";
+import type { MessageBody } from "../../openflow/messages/types.ts";
+import type { PipelineFlow } from "./flow.ts";
+import { concatDiffs, diffFlows, diffMessages, indexFlows, type FlowDiff } from "./flow-diff.ts";
+import { addFlowMessage, deleteRoundMessage } from "./flow-mod.ts";
 
-/** OFPFC_* flow_mod commands used here. */
-const FlowCommand = {
-  add: 0,
-  deleteAny: 3,
-  deleteStrict: 4,
-} as const;
+// Earlier callers import the FLOW_MOD builders from here.
+export { addFlowMessage, deleteFlowMessage, deleteRoundMessage, modifyFlowMessage } from "./flow-mod.ts";
 
-/** Returns the FLOW_MOD body that adds `flow`, replacing a flow with the same table, priority and match. */
-export function addFlowMessage(flow: PipelineFlow): MessageBody<FlowModMessage> {
-  return flowMod(flow, FlowCommand.add);
-}
-
-/** Returns the FLOW_MOD body that deletes exactly the flow with `flow`'s table, priority and match. */
-export function deleteFlowMessage(flow: PipelineFlow): MessageBody<FlowModMessage> {
-  return flowMod(flow, FlowCommand.deleteStrict);
-}
-
-function flowMod(flow: PipelineFlow, command: number): MessageBody<FlowModMessage> {
-  return {
-    kind: "flow_mod",
-    cookie: flow.cookie,
-    cookieMask: 0n,
-    tableId: flow.table.id,
-    command,
-    idleTimeout: 0,
-    hardTimeout: 0,
-    priority: flow.priority,
-    bufferId: NO_BUFFER,
-    outPort: OFPP.ANY,
-    outGroup: OFPG.ANY,
-    flags: 0,
-    importance: 0,
-    match: flow.match,
-    instructions: command === FlowCommand.add ? [...flow.instructions] : [],
-  };
-}
-
-/** Returns the FLOW_MOD body deleting every flow of `round` in all tables (cookie mask delete). */
-export function deleteRoundMessage(round: number): MessageBody<FlowModMessage> {
-  const { cookie, mask } = roundCookieMask(round);
-  return {
-    kind: "flow_mod",
-    cookie,
-    cookieMask: mask,
-    tableId: OFPTT_ALL,
-    command: FlowCommand.deleteAny,
-    idleTimeout: 0,
-    hardTimeout: 0,
-    priority: 0,
-    bufferId: NO_BUFFER,
-    outPort: OFPP.ANY,
-    outGroup: OFPG.ANY,
-    flags: 0,
-    importance: 0,
-    match: MATCH_ALL,
-    instructions: [],
-  };
-}
+/** Owners named in a sync event's owner text before it is shortened. */
+const OWNERS_IN_LABEL = 4;
 
 export interface FlowSyncOptions {
   /** The connection to the bridge; it may reconnect, and replay() then restores the flows. */
@@ -92,7 +40,8 @@ export class FlowSync {
   }
 
   /**
-   * Makes `owner`'s flows exactly `flows` in one bundle: adds new and changed flows, deletes
+   * Makes `owner`'s flows exactly `flows` in one bundle, using the diff of flow-diff.ts: adds
+   * new flows and flows with a new cookie, modifies flows whose instructions changed, deletes
    * flows the owner no longer has. An owner with no flows is forgotten. Idempotent.
    */
   setOwnerFlows(owner: string, flows: readonly PipelineFlow[]): Promise<void> {
@@ -100,28 +49,22 @@ export class FlowSync {
   }
 
   /**
-   * Sets the flows of several owners in one bundle. Use it when a flow moves from one owner
-   * to another, such as a pod CIDR changing node. The bundle deletes first and adds after, so
-   * a flow that one owner gives up and another takes over is never missing.
+   * Sets the flows of several owners in one bundle: all of them change or none do. Use it when
+   * a flow moves from one owner to another, such as a pod CIDR changing node, and to apply
+   * many owners at once, such as every pod restored at agent start. The bundle deletes first,
+   * then modifies, then adds, so a flow that one owner gives up and another takes over is
+   * never missing. When the bundle fails, the switch and the cache keep their earlier flows.
    */
   setOwnersFlows(changes: ReadonlyMap<string, readonly PipelineFlow[]>): Promise<void> {
     return this.#enqueue(async () => {
-      const deletes: MessageBody[] = [];
-      const adds: MessageBody[] = [];
+      const diffs: FlowDiff[] = [];
       const updated = new Map<string, Map<string, PipelineFlow>>();
       for (const [owner, flows] of changes) {
-        const current = this.#owners.get(owner) ?? new Map<string, PipelineFlow>();
-        const next = new Map(flows.map((entry) => [flowKey(entry), entry]));
-        for (const [key, entry] of next) {
-          const old = current.get(key);
-          if (old === undefined || !sameFlow(old, entry)) adds.push(addFlowMessage(entry));
-        }
-        for (const [key, entry] of current) {
-          if (!next.has(key)) deletes.push(deleteFlowMessage(entry));
-        }
+        const next = indexFlows(flows);
+        diffs.push(diffFlows(this.#owners.get(owner) ?? new Map(), next));
         updated.set(owner, next);
       }
-      await this.#send([...changes.keys()].join(","), [...deletes, ...adds]);
+      await this.#send(ownersLabel(changes), diffMessages(concatDiffs(diffs)));
       for (const [owner, next] of updated) {
         if (next.size === 0) this.#owners.delete(owner);
         else this.#owners.set(owner, next);
@@ -179,10 +122,9 @@ export class FlowSync {
   }
 }
 
-function sameFlow(a: PipelineFlow, b: PipelineFlow): boolean {
-  return a.cookie === b.cookie && JSON.stringify(a.instructions, bigintSafe) === JSON.stringify(b.instructions, bigintSafe);
-}
-
-function bigintSafe(_key: string, value: unknown): unknown {
-  return typeof value === "bigint" ? value.toString() : value;
+/** Returns the owner text of a sync event: the owners joined by commas, shortened after a few. */
+function ownersLabel(changes: ReadonlyMap<string, unknown>): string {
+  const owners = [...changes.keys()];
+  if (owners.length <= OWNERS_IN_LABEL) return owners.join(",");
+  return `${owners.slice(0, OWNERS_IN_LABEL).join(",")},... (${owners.length} owners)`;
 }

@@ -8,7 +8,7 @@ import { lookupField } from "../../openflow/match/fields.ts";
 import type { FieldInfo, Subfield } from "../../openflow/match/fields.ts";
 import { formatMatch, MatchBuilder } from "../../openflow/match/index.ts";
 import type { Match } from "../../openflow/match/index.ts";
-import { prefixMask, type Cidr } from "../../controller/ipam/cidr.ts";
+import { prefixMask, type Cidr } from "../../common/net/cidr.ts";
 import { rangeValueMask, spaceWidth, type BitRange } from "./registers.ts";
 import type { PipelineTable } from "./tables.ts";
 

@@ -2,7 +2,7 @@
 // complete flow set of one owner (the pipeline defaults, the local node's ports, one pod, one
 // peer CIDR), so installing or removing an owner is one bundle.
 import { isIPv4 } from "node:net";
-import type { Cidr } from "../../controller/ipam/cidr.ts";
+import type { Cidr } from "../../common/net/cidr.ts";
 import { CookieCategory, encodeCookie, ownerHash } from "./cookie.ts";
 import { flow, moveBitsAction, type PipelineFlow } from "./flow.ts";
 import { CT_LABEL_EGRESS_RULE, CT_LABEL_INGRESS_RULE, CT_SOURCE, CT_ZONE, EGRESS_RULE_ID, INGRESS_RULE_ID, OUTPUT_RESOLVED, PACKET_SOURCE, PacketSource, TARGET_OFPORT } from "./registers.ts";

@@ -3,12 +3,12 @@
 // installed before, and sends the difference as one atomic bundle, so a packet meets either
 // the old policy state or the new one, never a mix.
 import type { Direction, NodeSlice } from "../../controller/networkpolicy/types.ts";
-import { formatCidr } from "../../controller/ipam/cidr.ts";
+import { formatCidr } from "../../common/net/cidr.ts";
 import type { FlowStats, MessageBody } from "../../openflow/messages/types.ts";
 import { CookieCategory, decodeCookie } from "../pipeline/cookie.ts";
 import type { PipelineFlow } from "../pipeline/flow.ts";
 import { PolicyError, PolicyErrorCode } from "./errors.ts";
-import { diffFlows, diffMessages, indexFlows, isEmptyDiff, type FlowDiff } from "./flow-diff.ts";
+import { diffFlows, diffMessages, indexFlows, isEmptyDiff, type FlowDiff } from "../pipeline/flow-diff.ts";
 import { IdPool } from "./id-pool.ts";
 import { baseFlows, buildPolicyFlows, type AuditFlowOptions, type RejectFlowOptions } from "./policy-flows.ts";
 import { planSlice, type ConjunctionPlan, type IsolationPlan } from "./rule-plan.ts";

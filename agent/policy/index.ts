@@ -8,8 +8,8 @@ export { AUDIT_MAX_LEN, baseFlows, buildPolicyFlows, DIRECTIONS, policyCookie, P
 export type { PolicyFlowInput } from "./policy-flows.ts";
 export { planSlice } from "./rule-plan.ts";
 export type { ConjunctionPlan, IsolationPlan, PortMatch, SlicePlan } from "./rule-plan.ts";
-export { diffFlows, diffMessages, diffText, indexFlows } from "./flow-diff.ts";
-export type { FlowDiff } from "./flow-diff.ts";
+export { diffFlows, diffMessages, diffText, indexFlows } from "../pipeline/flow-diff.ts";
+export type { FlowDiff } from "../pipeline/flow-diff.ts";
 export { portRangeMasks } from "./port-range.ts";
 export type { PortMask } from "./port-range.ts";
 export { ipBlockPrefixes, parsePolicyCidr } from "./ip-block.ts";

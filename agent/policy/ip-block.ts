@@ -3,7 +3,7 @@
 // list of prefixes at one priority and needs no "not this rule" flows at a higher priority.
 // 10.0.0.0/8 except 10.1.0.0/16 becomes 8 prefixes: 10.0.0.0/16, 10.2.0.0/15, 10.4.0.0/14,
 // up to 10.128.0.0/9.
-import { ADDRESS_BITS, familyOf, formatCidr, parseAddress, prefixMask, type Cidr } from "../../controller/ipam/cidr.ts";
+import { ADDRESS_BITS, familyOf, formatCidr, parseAddress, prefixMask, type Cidr } from "../../common/net/cidr.ts";
 import type { IpBlock } from "../../controller/networkpolicy/types.ts";
 import { PolicyError, PolicyErrorCode } from "./errors.ts";
 

@@ -12,8 +12,8 @@
 //
 // Applied-to pods are matched by address: the source address for egress (SpoofGuard has
 // checked it), the destination address for ingress.
-import type { Cidr } from "../../controller/ipam/cidr.ts";
-import { prefixMask } from "../../controller/ipam/cidr.ts";
+import type { Cidr } from "../../common/net/cidr.ts";
+import { prefixMask } from "../../common/net/cidr.ts";
 import type { Direction } from "../../controller/networkpolicy/types.ts";
 import type { Action, Instruction } from "../../openflow/actions/index.ts";
 import type { ConjunctionAction } from "../../openflow/actions/types.ts";

@@ -8,8 +8,8 @@
 //
 // NOTE: the pipeline forwards IPv4 only, so IPv6 pod addresses and CIDRs are left out here.
 import { isIPv4 } from "node:net";
-import type { Cidr } from "../../controller/ipam/cidr.ts";
-import { parseAddress } from "../../controller/ipam/cidr.ts";
+import type { Cidr } from "../../common/net/cidr.ts";
+import { parseAddress } from "../../common/net/cidr.ts";
 import type {
   AddressMember,
   AppliedToMember,

@@ -1,7 +1,7 @@
 // Checks a parsed configuration document field by field and fills in defaults.
 import { isIP } from "node:net";
 import { FieldReader, showValue, type ConfigIssue, type Section } from "../../common/config/field-reader.ts";
-import { CidrError, cidrsOverlap, formatCidr, parseCidr, type Cidr } from "../ipam/cidr.ts";
+import { CidrError, cidrsOverlap, formatCidr, parseCidr, type Cidr } from "../../common/net/cidr.ts";
 import { MAX_SUBNET_BITS } from "../ipam/subnet-pool.ts";
 import { DEFAULT_CONFIG, type ControllerConfig } from "./types.ts";
 

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { NodeSlice, SliceEvent } from "../networkpolicy/types.ts";
-import { errorMessage, type Logger } from "../log.ts";
+import { errorMessage, type Logger } from "../../common/log/logger.ts";
 import type { ControllerMetrics } from "../metrics.ts";
 import { NodeEventLog, planResume, type ResumePlan } from "./event-log.ts";
 import { peerIdentity } from "./identity.ts";

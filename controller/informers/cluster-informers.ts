@@ -8,9 +8,9 @@ import {
   type V1Node,
   type V1Pod,
 } from "@kubernetes/client-node";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../common/log/logger.ts";
 import type { ControllerMetrics } from "../metrics.ts";
-import { ResilientInformer, type InformerHandlers } from "./resilient-informer.ts";
+import { ResilientInformer, type InformerHandlers } from "../../common/informers/resilient-informer.ts";
 
 export interface ClusterHandlers {
   readonly namespaces: InformerHandlers<V1Namespace>;
@@ -44,34 +44,34 @@ export class ClusterInformers {
       backoffMaxMs: options.backoffMaxMs,
       resyncMs: options.resyncMs,
       logger: options.logger,
-      metrics: options.metrics,
+      metrics: options.metrics.informers,
     };
     this.namespaces = new ResilientInformer<V1Namespace>({
       ...common,
       kind: "Namespace",
       path: "/api/v1/namespaces",
-      list: () => core.listNamespace(),
+      list: (selectors) => core.listNamespace(selectors),
       handlers: options.handlers.namespaces,
     });
     this.pods = new ResilientInformer<V1Pod>({
       ...common,
       kind: "Pod",
       path: "/api/v1/pods",
-      list: () => core.listPodForAllNamespaces(),
+      list: (selectors) => core.listPodForAllNamespaces(selectors),
       handlers: options.handlers.pods,
     });
     this.policies = new ResilientInformer<V1NetworkPolicy>({
       ...common,
       kind: "NetworkPolicy",
       path: "/apis/networking.k8s.io/v1/networkpolicies",
-      list: () => networking.listNetworkPolicyForAllNamespaces(),
+      list: (selectors) => networking.listNetworkPolicyForAllNamespaces(selectors),
       handlers: options.handlers.policies,
     });
     this.nodes = new ResilientInformer<V1Node>({
       ...common,
       kind: "Node",
       path: "/api/v1/nodes",
-      list: () => core.listNode(),
+      list: (selectors) => core.listNode(selectors),
       handlers: options.handlers.nodes,
     });
   }

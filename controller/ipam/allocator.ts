@@ -1,5 +1,5 @@
 // Pod CIDR bookkeeping per node across all cluster CIDRs: one subnet per IP family.
-import { CidrError, formatCidr, parseCidr, type Cidr, type IPFamily } from "./cidr.ts";
+import { CidrError, formatCidr, parseCidr, type Cidr, type IPFamily } from "../../common/net/cidr.ts";
 import { SubnetPool, type SubnetRange } from "./subnet-pool.ts";
 
 export const IpamErrorCode = {

@@ -2,7 +2,7 @@
 import type { V1Node } from "@kubernetes/client-node";
 import type { NodeWriter } from "../kube/node-writer.ts";
 import { httpStatusOf } from "../kube/node-writer.ts";
-import { errorMessage, type Logger } from "../log.ts";
+import { errorMessage, type Logger } from "../../common/log/logger.ts";
 import type { ControllerMetrics } from "../metrics.ts";
 import { IpamError, IpamErrorCode, type NodeCidrAllocator } from "./allocator.ts";
 

@@ -1,5 +1,5 @@
 // One cluster CIDR cut into equal node subnets, tracked with one bit per subnet.
-import { ADDRESS_BITS, cidrContains, type Cidr } from "./cidr.ts";
+import { ADDRESS_BITS, cidrContains, type Cidr } from "../../common/net/cidr.ts";
 
 /**
  * Largest difference between a cluster CIDR's prefix length and the node mask size.

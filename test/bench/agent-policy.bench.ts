@@ -21,7 +21,7 @@ import { Tables, tableNamesById } from "../../agent/pipeline/tables.ts";
 import { MatchBuilder } from "../../openflow/match/index.ts";
 import { lookupField } from "../../openflow/match/fields.ts";
 import { PolicyEnforcer } from "../../agent/policy/enforcer.ts";
-import { diffText } from "../../agent/policy/flow-diff.ts";
+import { diffText } from "../../agent/pipeline/flow-diff.ts";
 import { planSlice } from "../../agent/policy/rule-plan.ts";
 import type { AddressGroup, AppliedToGroup, InternalPolicy, NodeSlice } from "../../controller/networkpolicy/types.ts";
 import { OpenFlowConnection } from "../../openflow/connection/connection.ts";

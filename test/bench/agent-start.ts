@@ -17,7 +17,7 @@ import { validateAgentConfig } from "../../agent/config/validate.ts";
 import { AgentDaemon } from "../../agent/daemon.ts";
 import type { HostRunner } from "../../agent/host/command.ts";
 import { AgentMetrics } from "../../agent/metrics.ts";
-import type { Logger } from "../../controller/log.ts";
+import type { Logger } from "../../common/log/logger.ts";
 import { startApiServer, type ApiServer } from "../apiserver/index.ts";
 import { createNamespaces, deleteNamespaces, run, startOvs, stopOvs, type OvsInstance } from "../lab/index.ts";
 

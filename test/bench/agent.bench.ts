@@ -12,7 +12,7 @@
 import { spawn } from "node:child_process";
 import { writeFile, rm } from "node:fs/promises";
 import { OpenFlowConnection } from "../../openflow/index.ts";
-import { parseCidr } from "../../controller/ipam/cidr.ts";
+import { parseCidr } from "../../common/net/cidr.ts";
 import { bootstrapBridge } from "../../agent/bridge/bootstrap.ts";
 import { FlowSync } from "../../agent/pipeline/flow-sync.ts";
 import { formatFlow, type PipelineFlow } from "../../agent/pipeline/flow.ts";

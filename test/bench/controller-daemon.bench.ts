@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 import { diffSlices } from "../../agent/policyclient/diff.ts";
 import { LineDecoder, decodeMessage, encodeMessage } from "../../controller/distribution/protocol.ts";
 import { NodeCidrAllocator } from "../../controller/ipam/allocator.ts";
-import { formatAddress } from "../../controller/ipam/cidr.ts";
+import { formatAddress } from "../../common/net/cidr.ts";
 import type { AddressGroup, InternalPolicy, NodeSlice, SliceEvent } from "../../controller/networkpolicy/types.ts";
 
 function report(name: string, options: { ms: number; referenceMs: number; units: number; unit: string }): void {

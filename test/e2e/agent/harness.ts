@@ -8,7 +8,7 @@ import type { ChildProcess } from "node:child_process";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { startApiServer, type ApiServer } from "../../apiserver/index.ts";
 import { deleteNamespaces, createNamespaces, disableTxChecksumOffload, downLab, run, spawnInNetns, upLab, type Lab, type LabNode } from "../../lab/index.ts";
-import { createSilentLogger } from "../../../controller/log.ts";
+import { createSilentLogger } from "../../../common/log/logger.ts";
 import { validateAgentConfig } from "../../../agent/config/validate.ts";
 import { AgentDaemon } from "../../../agent/daemon.ts";
 import { AgentMetrics } from "../../../agent/metrics.ts";

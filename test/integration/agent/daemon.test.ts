@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { CoreV1Api, KubeConfig, type V1Node } from "@kubernetes/client-node";
 import { startApiServer, type ApiServer } from "../../apiserver/index.ts";
 import { run } from "../../lab/index.ts";
-import { createLogger, createSilentLogger } from "../../../controller/log.ts";
+import { createLogger, createSilentLogger } from "../../../common/log/logger.ts";
 import { validateAgentConfig } from "../../../agent/config/validate.ts";
 import { AgentDaemon } from "../../../agent/daemon.ts";
 import { AgentMetrics } from "../../../agent/metrics.ts";
@@ -119,6 +119,34 @@ test("start: metrics endpoint", async () => {
   assert.match(text, /switchyard_agent_flows\{table="L3Forwarding"\} 3/);
   assert.match(text, /switchyard_agent_peer_routes\{via="tunnel"\} 1/);
   assert.match(text, /switchyard_agent_ovs_connected\{protocol="openflow"\} 1/);
+});
+
+/** Reads one series of the agent's /metrics; undefined when the series is absent. */
+async function metricValue(series: string): Promise<number | undefined> {
+  const text = await (await fetch(`http://127.0.0.1:${daemon?.metricsPort}/metrics`)).text();
+  const line = text.split("\n").find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+test("informers: only this node's Pods reach the agent", async () => {
+  const podEvents = 'switchyard_agent_informer_handler_duration_seconds_count{kind="Pod"}';
+  const before = (await metricValue(podEvents)) ?? 0;
+  const podBody = (name: string, nodeName: string) => ({ metadata: { name, namespace: "default" }, spec: { nodeName, containers: [{ name: "c", image: "none" }] } });
+  // Written in this order, an agent watching every Pod would have syi-there in its cache
+  // by the time the add and the delete of syi-here arrive.
+  await core.createNamespacedPod({ namespace: "default", body: podBody("syi-there", "n2") });
+  try {
+    await core.createNamespacedPod({ namespace: "default", body: podBody("syi-here", "n1") });
+    await core.deleteNamespacedPod({ namespace: "default", name: "syi-here" });
+    await waitFor(async () => ((await metricValue(podEvents)) ?? 0) - before >= 2, "the add and delete of syi-here");
+    assert.equal(((await metricValue(podEvents)) ?? 0) - before, 2, "two Pod events: the add and the delete of syi-here");
+    assert.equal(await metricValue('switchyard_agent_informer_objects{kind="Pod"}'), 0);
+    assert.equal(await metricValue('switchyard_agent_informer_objects{kind="Node"}'), 2);
+    const text = await (await fetch(`http://127.0.0.1:${daemon?.metricsPort}/metrics`)).text();
+    assert.match(text, /^# TYPE switchyard_agent_informer_restarts_total counter$/m);
+  } finally {
+    await core.deleteNamespacedPod({ namespace: "default", name: "syi-there" });
+  }
 });
 
 test("peers: CIDR moves to a new node before the old one is deleted", async () => {

@@ -4,7 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { OpenFlowConnection } from "../../../openflow/index.ts";
-import { parseCidr } from "../../../controller/ipam/cidr.ts";
+import { parseCidr } from "../../../common/net/cidr.ts";
 import { bootstrapBridge, type BridgeLayout, type BridgePorts } from "../../../agent/bridge/bootstrap.ts";
 import { FlowSync } from "../../../agent/pipeline/flow-sync.ts";
 import { localFlows, pipelineFlows, podFlows, tunnelPeerFlows, type NodeFlowContext } from "../../../agent/pipeline/flows.ts";

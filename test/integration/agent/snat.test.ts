@@ -2,7 +2,7 @@
 // tools themselves.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { parseCidr } from "../../../controller/ipam/cidr.ts";
+import { parseCidr } from "../../../common/net/cidr.ts";
 import { applySnat, removeSnat } from "../../../agent/host/snat.ts";
 import type { HostRunner } from "../../../agent/host/command.ts";
 import { createNamespaces, deleteNamespaces, run } from "../../lab/index.ts";

@@ -13,7 +13,7 @@ import { issueClientCertificate } from "../../../controller/certs/openssl.ts";
 import { parseConfig } from "../../../controller/config/load.ts";
 import type { ControllerConfig } from "../../../controller/config/types.ts";
 import { ControllerDaemon } from "../../../controller/daemon.ts";
-import { createLogger, createSilentLogger, type Logger } from "../../../controller/log.ts";
+import { createLogger, createSilentLogger, type Logger } from "../../../common/log/logger.ts";
 import { ControllerMetrics } from "../../../controller/metrics.ts";
 import type { HelloMessage } from "../../../controller/distribution/protocol.ts";
 import { startApiServer, type ApiServer } from "../../apiserver/index.ts";

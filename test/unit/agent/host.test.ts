@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseCidr } from "../../../controller/ipam/cidr.ts";
+import { parseCidr } from "../../../common/net/cidr.ts";
 import { gatewayAddress, routeCommands, syncHostRoutes } from "../../../agent/host/routes.ts";
 import { detectSnatBackend, iptablesRules, nftScript, SnatError } from "../../../agent/host/snat.ts";
 import type { PeerRoute } from "../../../agent/forwarding/peers.ts";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseCidr } from "../../../controller/ipam/cidr.ts";
+import { parseCidr } from "../../../common/net/cidr.ts";
 import { diffRoutes, PeerSet, routeVia, type PeerNode, type PeerRoute } from "../../../agent/forwarding/peers.ts";
 import { readPeerNode } from "../../../agent/forwarding/node-info.ts";
 

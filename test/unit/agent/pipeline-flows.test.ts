@@ -3,7 +3,7 @@
 // elsewhere), from the pipeline's design in docs/pipeline.md.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseCidr } from "../../../controller/ipam/cidr.ts";
+import { parseCidr } from "../../../common/net/cidr.ts";
 import { formatFlow } from "../../../agent/pipeline/flow.ts";
 import { localFlows, pipelineFlows, podFlows, tunnelPeerFlows, type NodeFlowContext } from "../../../agent/pipeline/flows.ts";
 import { PIPELINE, Tables, tableNamesById } from "../../../agent/pipeline/tables.ts";

@@ -9,7 +9,7 @@ import { PolicyEnforcer } from "../../../agent/policy/enforcer.ts";
 import { PolicyError } from "../../../agent/policy/errors.ts";
 import { followPolicyClient } from "../../../agent/policy/follow-client.ts";
 import type { SliceChange } from "../../../agent/policyclient/client.ts";
-import { diffFlows, diffText, indexFlows } from "../../../agent/policy/flow-diff.ts";
+import { diffFlows, diffText, indexFlows } from "../../../agent/pipeline/flow-diff.ts";
 import type { FlowModMessage, FlowStats, MessageBody } from "../../../openflow/messages/types.ts";
 import type { AddressGroup, AppliedToGroup, AppliedToMember, InternalPolicy, NodeSlice, PolicyRule } from "../../../controller/networkpolicy/types.ts";
 
@@ -306,4 +306,17 @@ test("replay: every installed flow added", async () => {
   // OFPFC_ADD is 0: one add per installed flow, base flows included.
   assert.deepEqual(sender.lastCommands(), Array.from({ length: BASE_FLOWS + 5 }, () => 0));
   assert.equal(sender.bundles.length, 2);
+});
+
+test("reapply: same slice sends nothing", async () => {
+  const { sender, enforcer } = setup();
+  const same = () => slice({ policies: [sharedPolicy("one"), sharedPolicy("two")], ...SHARED_GROUPS });
+  await enforcer.applySlice(same());
+  const bundles = sender.bundles.length;
+  // A slice built again from scratch gives structurally equal flows, so the diff is empty.
+  const result = await enforcer.applySlice(same());
+  assert.equal(result.added, 0);
+  assert.equal(result.modified, 0);
+  assert.equal(result.removed, 0);
+  assert.equal(sender.bundles.length, bundles);
 });

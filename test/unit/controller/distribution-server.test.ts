@@ -11,7 +11,7 @@ import { PolicyClient, type SliceChange } from "../../../agent/policyclient/clie
 import { ensureServerCredentials, issueClientCertificate } from "../../../controller/certs/openssl.ts";
 import type { HelloMessage } from "../../../controller/distribution/protocol.ts";
 import { DistributionServer } from "../../../controller/distribution/server.ts";
-import { createSilentLogger } from "../../../controller/log.ts";
+import { createSilentLogger } from "../../../common/log/logger.ts";
 import { ControllerMetrics } from "../../../controller/metrics.ts";
 import { applySliceEvents, emptySlice } from "../../../controller/networkpolicy/slice.ts";
 import type { NodeSlice, SliceEvent } from "../../../controller/networkpolicy/types.ts";

@@ -3,10 +3,10 @@ import { setTimeout as delay } from "node:timers/promises";
 import { describe, it } from "node:test";
 import type { V1Node } from "@kubernetes/client-node";
 import { IpamError, NodeCidrAllocator } from "../../../controller/ipam/allocator.ts";
-import { formatCidr, parseCidr } from "../../../controller/ipam/cidr.ts";
+import { formatCidr, parseCidr } from "../../../common/net/cidr.ts";
 import { NodeIpamController } from "../../../controller/ipam/node-ipam.ts";
 import type { NodeEvent, NodeWriter } from "../../../controller/kube/node-writer.ts";
-import { createSilentLogger } from "../../../controller/log.ts";
+import { createSilentLogger } from "../../../common/log/logger.ts";
 import { ControllerMetrics } from "../../../controller/metrics.ts";
 
 function allocator(clusterCIDRs: string[], masks: { v4?: number; v6?: number } = {}): NodeCidrAllocator {

@@ -1,5 +1,6 @@
-// The controller's winston logger. Messages are constant strings; the objects involved go
-// in fields with fixed names (node, pod, namespace, policy, error) so logs can be filtered.
+// The winston logger of the agent and the controller. Messages are constant strings, and the
+// objects involved go in fields with fixed names (node, pod, namespace, policy, error), so logs
+// can be filtered.
 import winston from "winston";
 
 export type LogFormat = "json" | "text";

@@ -1,7 +1,7 @@
 // errorMessage: the `error` log field, including the cause chain.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { errorMessage } from "../../../controller/log.ts";
+import { errorMessage } from "../../../common/log/logger.ts";
 
 test("errorMessage appends the cause", () => {
   const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6443"), { code: "ECONNREFUSED" });

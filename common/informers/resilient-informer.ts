@@ -1,43 +1,59 @@
-// An informer of @kubernetes/client-node that restarts itself after errors.
+// An informer of @kubernetes/client-node that restarts itself after errors, for the agent
+// and the controller.
 //
 // The library's ListWatch relists by itself after a 410 Gone and re-watches after a watch
 // closes, but it stops for good after any other error (a refused connection, a 5xx, a failed
 // list) and only emits "error". This wrapper restarts it with a capped exponential backoff.
 // A restart keeps the last resourceVersion, so the library resumes the watch, or relists
 // (emitting deletes for vanished objects) if that version is gone.
-import { makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache } from "@kubernetes/client-node";
-import { errorMessage, type Logger } from "../log.ts";
-import type { ControllerMetrics } from "../metrics.ts";
+import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
+import { errorMessage } from "../log/logger.ts";
+import type { InformerLogger } from "./informer-logger.ts";
+import type { InformerMetrics } from "./informer-metrics.ts";
 
 export interface InformerHandlers<T> {
-  /** Called for an added object, and for every cached object on each periodic resync. */
+  /** Called for an added or changed object, and for every cached object on each periodic resync. */
   upsert(object: T): void;
+  /** Called for a deleted object, and for an object that changed so that it no longer matches the selectors. */
   delete(object: T): void;
 }
 
-export interface ResilientInformerOptions<T extends KubernetesObject> {
+/** Selectors in Kubernetes syntax that restrict an informer to part of its collection. */
+export interface InformerSelectors {
+  /** Label selector such as "app=web,tier!=cache". Undefined selects every object. */
+  readonly labelSelector?: string;
+  /** Field selector such as "spec.nodeName=node-1". The API server rejects, with 400, a field it does not support for the kind. */
+  readonly fieldSelector?: string;
+}
+
+export interface ResilientInformerOptions<T extends KubernetesObject> extends InformerSelectors {
   /** Kind for logs and metrics, e.g. "Pod". */
   readonly kind: string;
   readonly kubeConfig: KubeConfig;
   /** API path of the collection, e.g. "/api/v1/pods". */
   readonly path: string;
-  readonly list: () => Promise<KubernetesListObject<T>>;
+  /**
+   * Lists the collection. It receives the informer's selectors and must pass them on to the
+   * list request, so that the list and the watch see the same objects.
+   */
+  readonly list: (selectors: InformerSelectors) => Promise<KubernetesListObject<T>>;
   readonly handlers: InformerHandlers<T>;
   readonly backoffInitialMs: number;
   readonly backoffMaxMs: number;
   /** 0 disables the periodic resync. */
   readonly resyncMs: number;
-  readonly logger: Logger;
-  readonly metrics: ControllerMetrics;
+  readonly logger: InformerLogger;
+  readonly metrics: InformerMetrics;
 }
 
 /**
  * One list-watch loop for one kind. start() resolves once the first full list has been
  * delivered to the handlers (retrying with backoff until then). stop() is idempotent.
+ * Handlers are called synchronously, one event at a time.
  */
 export class ResilientInformer<T extends KubernetesObject> {
   private readonly options: ResilientInformerOptions<T>;
-  private readonly informer: Informer<T> & ObjectCache<T>;
+  private readonly informer: ListWatch<T>;
   private delayMs: number;
   private restartTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -49,13 +65,16 @@ export class ResilientInformer<T extends KubernetesObject> {
   constructor(options: ResilientInformerOptions<T>) {
     this.options = options;
     this.delayMs = options.backoffInitialMs;
-    this.informer = makeInformer<T>(options.kubeConfig, options.path, options.list);
+    const selectors: InformerSelectors = { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector };
+    // client-node 2.0's makeInformer takes no field selector, so the ListWatch is built here.
+    // It adds both selectors to every watch request.
+    this.informer = new ListWatch<T>(options.path, new Watch(options.kubeConfig), () => options.list(selectors), false, options.labelSelector, options.fieldSelector);
     this.informer.on("add", (object) => this.deliver("upsert", object));
     this.informer.on("update", (object) => this.deliver("upsert", object));
     this.informer.on("delete", (object) => this.deliver("delete", object));
     this.informer.on("error", (error: unknown) => this.onError(error));
     // Counting the cache copies it, so it happens per scrape, not per event.
-    options.metrics.onScrape(() => options.metrics.objects.set({ kind: options.kind }, this.informer.list().length));
+    options.metrics.onScrape(() => options.metrics.cachedObjects.set({ kind: options.kind }, this.informer.list().length));
   }
 
   /** Starts the loop and resolves after the first successful list; rejects if stop() comes first. */
@@ -81,7 +100,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     await this.informer.stop();
   }
 
-  /** Objects in the informer's cache. */
+  /** Objects in the informer's cache: only those matching its selectors. */
   list(): readonly T[] {
     return this.informer.list();
   }
@@ -107,7 +126,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     if (this.stopped || this.restartTimer !== undefined) return;
     const delayMs = this.delayMs;
     this.delayMs = Math.min(this.delayMs * 2, this.options.backoffMaxMs);
-    this.options.metrics.informerRestarts.inc({ kind: this.options.kind });
+    this.options.metrics.restarts.inc({ kind: this.options.kind });
     const server = this.options.kubeConfig.getCurrentCluster()?.server;
     this.options.logger.warn("informer failed, restarting", { kind: this.options.kind, server, error: errorMessage(error), delayMs });
     this.restartTimer = setTimeout(() => {
@@ -119,7 +138,7 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   private deliver(kind: keyof InformerHandlers<T>, object: T): void {
     const { handlers, logger, metrics } = this.options;
-    const end = metrics.syncDuration.startTimer({ kind: this.options.kind });
+    const end = metrics.handlerDuration.startTimer({ kind: this.options.kind });
     try {
       handlers[kind](object);
     } catch (error) {
@@ -137,7 +156,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   }
 }
 
-/** Returns the object's identity under the controller's fixed log keys (node, pod, namespace, policy). */
+/** Returns the object's identity under the daemons' fixed log keys (node, pod, namespace, policy). */
 function logFields(kind: string, object: KubernetesObject): Record<string, string | undefined> {
   const name = object.metadata?.name;
   const namespace = object.metadata?.namespace;
