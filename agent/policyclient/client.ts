@@ -279,6 +279,7 @@ export class PolicyClient extends EventEmitter<PolicyClientEvents> {
   }
 
   private emitChange(change: SliceChange): void {
+    this.log.debug("policy slice received", { node: this.options.nodeName, source: change.source, events: change.events.length, generation: change.slice.generation });
     try {
       this.emit("change", change);
     } catch (error) {

@@ -112,7 +112,9 @@ export class DistributionServer {
     log.append(events);
     for (const watcher of this.watchers.get(node) ?? []) {
       const fresh = events.filter((event) => event.generation > watcher.generation);
-      if (fresh.length > 0) this.send(watcher, { type: "events", events: fresh });
+      if (fresh.length === 0) continue;
+      this.send(watcher, { type: "events", events: fresh });
+      this.options.logger.debug("slice events sent", { node, events: fresh.length, generation: fresh[fresh.length - 1]?.generation });
     }
   }
 
