@@ -13,7 +13,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 packages=(openvswitch-switch openvswitch-source iproute2 iputils-ping iperf3 kmod
-  containernetworking-plugins procps curl ca-certificates openssl ethtool nftables socat)
+  containernetworking-plugins procps curl ca-certificates openssl ethtool nftables socat python3)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")

@@ -8,8 +8,10 @@ import type { KubeConfig, V1Pod } from "@kubernetes/client-node";
 import { run } from "../lab/index.ts";
 import { ClusterError, ClusterErrorCode, errorMessage } from "./errors.ts";
 import { podNetnsName } from "./names.ts";
+import type { ProbeProtocol, ProbeTargetSpec } from "./workloads/probe-targets.ts";
+import { sctpArrivalsPath } from "./workloads/sctp-receiver.ts";
 
-export type ProbeProtocol = "tcp" | "udp";
+export type { ProbeProtocol } from "./workloads/probe-targets.ts";
 
 export interface PortSpec {
   port: number;
@@ -75,11 +77,14 @@ export async function probeFrom(options: { context: ProbeContext; from: V1Pod; t
   const fromName = podKey(from);
   const netns = podNetnsName({ prefix: context.netnsPrefix, namespace: from.metadata?.namespace ?? "default", name: from.metadata?.name ?? "", uid: from.metadata?.uid ?? "" });
   const timeoutMs = context.timeoutMs ?? defaultProbeTimeoutMs;
-  const targets = options.targets.map((target) => ({ host: target.pod.status?.podIP ?? "", port: target.port.port, protocol: target.port.protocol }));
+  const targets = options.targets.map(targetSpec);
+  const argv = [context.nodeBinary ?? process.execPath, probeClientPath, "--targets", JSON.stringify(targets), "--timeout-ms", String(timeoutMs)];
+  // SCTP arrivals record the source address, so the client matches on it as well.
+  if (targets.some((target) => target.protocol === "sctp")) argv.push("--source-ip", from.status?.podIP ?? "");
 
   let output: string;
   try {
-    output = await run([context.nodeBinary ?? process.execPath, probeClientPath, "--targets", JSON.stringify(targets), "--timeout-ms", String(timeoutMs)], {
+    output = await run(argv, {
       netns,
       timeoutMs: timeoutMs + 15_000,
     });
@@ -93,6 +98,18 @@ export async function probeFrom(options: { context: ProbeContext; from: V1Pod; t
     if (outcome.reason !== undefined) result.reason = outcome.reason;
     return result;
   });
+}
+
+/**
+ * Returns the probe client's description of one target. An SCTP target also names the
+ * arrivals file that the target pod's echo server derives from its uid.
+ * NOTE: on the userspace datapath an SCTP probe from B to A after one from A to B passes as
+ * a conntrack reply. test/e2e/policy/conformance-probes.ts shows how to order SCTP probes.
+ */
+export function targetSpec(target: ProbeTarget): ProbeTargetSpec {
+  const spec: ProbeTargetSpec = { host: target.pod.status?.podIP ?? "", port: target.port.port, protocol: target.port.protocol };
+  if (target.port.protocol === "sctp") spec.arrivals = sctpArrivalsPath(target.pod.metadata?.uid ?? "");
+  return spec;
 }
 
 /** Returns "namespace/name". */

@@ -1,5 +1,6 @@
 // The workloads a pod may run in place of a container image. The first container's `image`
-// names the workload. Its `args` and `env` configure it. See docs/cluster.md for the table.
+// names the workload. Its `args` and `env` configure it, and the echo server also takes its
+// SCTP ports from the container's `ports`. See docs/cluster.md for the table.
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
@@ -7,6 +8,7 @@ import type { V1Container, V1Pod } from "@kubernetes/client-node";
 import { ClusterError, ClusterErrorCode, errorMessage } from "./errors.ts";
 import { formatRoute, parsePortList, parseRoute } from "./workloads/routes.ts";
 import type { HttpRoute } from "./workloads/routes.ts";
+import { sctpArrivalsPath } from "./workloads/sctp-receiver.ts";
 
 /** Image names that select a workload, without a tag. */
 export const workloadImages = {
@@ -22,8 +24,16 @@ export const defaultHttpPort = 80;
 
 export type WorkloadSpec =
   | { kind: "http-server"; port: number; routes: HttpRoute[] }
-  | { kind: "echo-server"; tcpPorts: number[]; udpPorts: number[] }
+  | {
+      kind: "echo-server";
+      tcpPorts: number[];
+      udpPorts: number[];
+      /** SCTP ports whose packets the SCTP receiver records. Absent when the pod serves no SCTP. */
+      sctpPorts?: number[];
+    }
   | { kind: "idle" };
+
+export type EchoServerSpec = Extract<WorkloadSpec, { kind: "echo-server" }>;
 
 /** Script file of each workload kind. */
 const workloadScripts: Record<WorkloadSpec["kind"], string> = {
@@ -68,7 +78,9 @@ export function workloadArgv(options: { spec: WorkloadSpec; nodeBinary: string; 
       for (const route of spec.routes) argv.push("--route", formatRoute(route));
       return argv;
     case "echo-server":
-      return [...argv, "--tcp", spec.tcpPorts.join(","), "--udp", spec.udpPorts.join(",")];
+      argv.push("--tcp", spec.tcpPorts.join(","), "--udp", spec.udpPorts.join(","));
+      if (spec.sctpPorts !== undefined && spec.sctpPorts.length > 0) argv.push("--sctp", spec.sctpPorts.join(","), "--sctp-arrivals", sctpArrivalsPath(pod.uid));
+      return argv;
     case "idle":
       return argv;
   }
@@ -101,16 +113,26 @@ function parseEchoServer(container: V1Container): WorkloadSpec {
   const env = envValues(container);
   const { values } = parseArgs({
     args: container.args ?? [],
-    options: { tcp: { type: "string" }, udp: { type: "string" } },
+    options: { tcp: { type: "string" }, udp: { type: "string" }, sctp: { type: "string" } },
     strict: true,
     allowPositionals: false,
   });
   const tcpText = values.tcp ?? env.get("TCP_PORTS");
   const udpText = values.udp ?? env.get("UDP_PORTS");
-  if (tcpText === undefined && udpText === undefined) {
-    return { kind: "echo-server", tcpPorts: [...defaultEchoPorts.tcp], udpPorts: [...defaultEchoPorts.udp] };
-  }
-  return { kind: "echo-server", tcpPorts: parsePortList(tcpText ?? ""), udpPorts: parsePortList(udpText ?? "") };
+  const sctpText = values.sctp ?? env.get("SCTP_PORTS");
+  const sctpPorts = sctpText === undefined ? containerPortsOf(container, "SCTP") : parsePortList(sctpText);
+  const spec: EchoServerSpec =
+    tcpText === undefined && udpText === undefined
+      ? { kind: "echo-server", tcpPorts: [...defaultEchoPorts.tcp], udpPorts: [...defaultEchoPorts.udp] }
+      : { kind: "echo-server", tcpPorts: parsePortList(tcpText ?? ""), udpPorts: parsePortList(udpText ?? "") };
+  if (sctpPorts.length > 0) spec.sctpPorts = sctpPorts;
+  return spec;
+}
+
+/** Returns the distinct containerPort numbers of `protocol`, in declaration order. */
+function containerPortsOf(container: V1Container, protocol: string): number[] {
+  const ports = (container.ports ?? []).filter((entry) => entry.protocol === protocol).map((entry) => entry.containerPort);
+  return parsePortList([...new Set(ports)].join(","));
 }
 
 function parseSinglePort(text: string): number {

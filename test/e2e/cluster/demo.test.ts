@@ -14,7 +14,8 @@ import type { DemoReport } from "../../labcluster/demo.ts";
 import { isDropFlow } from "../../labcluster/flows.ts";
 import { httpFromPod, waitForPodsRunning } from "../../labcluster/pods.ts";
 
-const name = "syke2e";
+// The process id in the name keeps two checkouts on one machine from sharing a cluster.
+const name = `syke2e${process.pid % 100000}`;
 const isRoot = process.getuid?.() === 0;
 
 function kubectl(cluster: RunningCluster, args: readonly string[]): string {
