@@ -22,16 +22,26 @@ export const defaultCniBinDir = "/usr/lib/cni";
 /** Ports of the Kubernetes network policy conformance matrix. */
 const defaultMatrixPorts = "80/tcp,81/tcp,80/udp";
 
-/** Parses "80", "80/tcp" or "80/udp" items separated by commas. */
+/** Parses "80", "80/tcp", "80/udp" or "80/sctp" items separated by commas. */
 export function parsePortSpecs(text: string): PortSpec[] {
   return text.split(",").map((item) => {
-    const match = /^(\d{1,5})(?:\/(tcp|udp))?$/.exec(item.trim().toLowerCase());
+    const match = /^(\d{1,5})(?:\/(tcp|udp|sctp))?$/.exec(item.trim().toLowerCase());
     const port = Number(match?.[1]);
     if (match === null || port < 1 || port > 65535) {
-      throw new InvalidArgumentError(`invalid port ${JSON.stringify(item)}: write PORT or PORT/tcp or PORT/udp, for example 80/tcp,81/tcp,80/udp`);
+      throw new InvalidArgumentError(`invalid port ${JSON.stringify(item)}: write PORT, PORT/tcp, PORT/udp or PORT/sctp, for example 80/tcp,81/tcp,80/udp`);
     }
-    return { port, protocol: match[2] === "udp" ? "udp" : "tcp" };
+    return { port, protocol: match[2] === "udp" || match[2] === "sctp" ? match[2] : "tcp" };
   });
+}
+
+/**
+ * Raises INVALID_OPTION for SCTP ports: without access to the nodes' conntrack, an SCTP probe
+ * from B to A after one from A to B can pass as a reply (docs/cluster.md, "SCTP").
+ */
+function rejectSctp(ports: readonly PortSpec[]): void {
+  if (ports.some((port) => port.protocol === "sctp")) {
+    throw new ClusterError(ClusterErrorCode.InvalidOption, "SCTP ports need the nodes' conntrack flushed between probe passes: use bin/switchyard-cluster matrix, which does it");
+  }
 }
 
 function parsePositiveInteger(value: string): number {
@@ -144,7 +154,8 @@ export function buildProgram(): Command {
     .option("--protocol <protocol>", "tcp (connect) or udp (echo round trip)", "tcp")
     .action(async (from: string, to: string, port: number, options: ProbeCliOptions & { protocol: string }) => {
       if (options.protocol !== "tcp" && options.protocol !== "udp") {
-        throw new ClusterError(ClusterErrorCode.InvalidOption, `invalid protocol ${JSON.stringify(options.protocol)}: use tcp or udp`);
+        const hint = options.protocol === "sctp" ? "; for SCTP use bin/switchyard-cluster probe, which flushes the nodes' SCTP conntrack first" : "";
+        throw new ClusterError(ClusterErrorCode.InvalidOption, `invalid protocol ${JSON.stringify(options.protocol)}: use tcp or udp${hint}`);
       }
       const result = await probe({ ...probeContext(options), from, to, port, protocol: options.protocol });
       const verdict = result.reachable ? "reachable" : `blocked (${result.reason ?? "unknown"})`;
@@ -159,6 +170,7 @@ export function buildProgram(): Command {
     )
     .option("--json", "print the matrix as JSON")
     .action(async (options: ProbeCliOptions & { namespaces?: string; ports: PortSpec[]; json?: boolean }) => {
+      rejectSctp(options.ports);
       const namespaces = options.namespaces?.split(",").map((name) => name.trim()).filter((name) => name !== "");
       const matrix = await probeMatrix({ ...probeContext(options), namespaces, ports: options.ports });
       process.stdout.write(options.json === true ? `${JSON.stringify(matrix, null, 2)}\n` : `${renderMatrix(matrix)}\n`);

@@ -104,7 +104,7 @@ export async function probeFrom(options: { context: ProbeContext; from: V1Pod; t
  * Returns the probe client's description of one target. An SCTP target also names the
  * arrivals file that the target pod's echo server derives from its uid.
  * NOTE: on the userspace datapath an SCTP probe from B to A after one from A to B passes as
- * a conntrack reply. test/e2e/policy/conformance-probes.ts shows how to order SCTP probes.
+ * a conntrack reply. test/labcluster/matrix.ts shows how to order SCTP probes.
  */
 export function targetSpec(target: ProbeTarget): ProbeTargetSpec {
   const spec: ProbeTargetSpec = { host: target.pod.status?.podIP ?? "", port: target.port.port, protocol: target.port.protocol };

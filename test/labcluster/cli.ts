@@ -5,7 +5,8 @@ import { spawnSync } from "node:child_process";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 
 import { parsePortSpecs } from "../cluster/cli.ts";
-import { probe, probeMatrix, renderMatrix } from "../cluster/index.ts";
+import { probe, renderMatrix } from "../cluster/index.ts";
+import { flushSctpConntrack, probeClusterMatrix } from "./matrix.ts";
 import type { PortSpec } from "../cluster/index.ts";
 import { maxNodes } from "../lab/index.ts";
 import { defaultClusterName, downCluster, loadClusterKubeConfig, requireCluster, upCluster } from "./cluster.ts";
@@ -109,9 +110,12 @@ function addProbe(program: Command): void {
     .argument("<from>", "source pod: NAMESPACE/NAME or NAME (namespace default)")
     .argument("<to>", "target pod: NAMESPACE/NAME or NAME")
     .argument("<port>", "target port, 1 to 65535", (value: string) => parsePortSpecs(value)[0]?.port ?? 0)
-    .addOption(new Option("--protocol <protocol>", "tcp (connect) or udp (echo round trip)").choices(["tcp", "udp"]).default("tcp"))
-    .action(async (from: string, to: string, port: number, options: CommonOptions & { protocol: "tcp" | "udp" }) => {
-      const { state } = await requireCluster(options);
+    .addOption(new Option("--protocol <protocol>", "tcp (connect), udp (echo round trip) or sctp (INIT seen by the target)").choices(["tcp", "udp", "sctp"]).default("tcp"))
+    .action(async (from: string, to: string, port: number, options: CommonOptions & { protocol: "tcp" | "udp" | "sctp" }) => {
+      const cluster = await requireCluster(options);
+      const { state } = cluster;
+      // An earlier SCTP packet between the two pods could make this one pass as a reply.
+      if (options.protocol === "sctp") await flushSctpConntrack(cluster);
       const result = await probe({ kubeConfig: loadClusterKubeConfig(state), netnsPrefix: state.netnsPrefix, from, to, port, protocol: options.protocol });
       const verdict = result.reachable ? "reachable" : `blocked (${result.reason ?? "unknown"})`;
       print(options, result, `${result.from} -> ${result.to} ${result.toIp}:${result.port}/${result.protocol}: ${verdict}\n`);
@@ -122,11 +126,11 @@ function addProbe(program: Command): void {
 function addMatrix(program: Command): void {
   withCommon(program.command("matrix").description("probe every pod from every pod; '.' reachable, 'X' blocked"))
     .option("--namespaces <names>", "namespaces whose pods to include, separated by commas (default: all)")
-    .addOption(new Option("--ports <ports>", "PORT[/tcp|/udp] separated by commas").argParser(parsePortSpecs).default(parsePortSpecs("80/tcp,81/tcp,80/udp"), "80/tcp,81/tcp,80/udp"))
+    .addOption(new Option("--ports <ports>", "PORT[/tcp|/udp|/sctp] separated by commas").argParser(parsePortSpecs).default(parsePortSpecs("80/tcp,81/tcp,80/udp"), "80/tcp,81/tcp,80/udp"))
     .action(async (options: CommonOptions & { namespaces?: string; ports: PortSpec[] }) => {
-      const { state } = await requireCluster(options);
+      const cluster = await requireCluster(options);
       const namespaces = options.namespaces?.split(",").map((name) => name.trim()).filter((name) => name !== "");
-      const matrix = await probeMatrix({ kubeConfig: loadClusterKubeConfig(state), netnsPrefix: state.netnsPrefix, namespaces, ports: options.ports });
+      const matrix = await probeClusterMatrix(cluster, { namespaces, ports: options.ports });
       print(options, matrix, `${renderMatrix(matrix)}\n`);
     });
 }

@@ -3,7 +3,7 @@
 // TCP 80, TCP 81, UDP 80 and SCTP 80. Every scenario applies its policies, waits until the
 // whole probed matrix equals the one the NetworkPolicy semantics predict, then deletes them
 // and waits for full reachability again. Needs root, Open vSwitch, iproute2, kubectl, and
-// socat and python3 for the SCTP probes (see conformance-probes.ts).
+// socat and python3 for the SCTP probes (see test/labcluster/matrix.ts).
 import { execFileSync } from "node:child_process";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -13,7 +13,7 @@ import type { RunningCluster } from "../../labcluster/cluster.ts";
 import { waitForPodsRunning } from "../../labcluster/pods.ts";
 import { ClusterError, ClusterErrorCode } from "../../cluster/index.ts";
 import type { PortSpec } from "../../cluster/index.ts";
-import { probeConformanceMatrix } from "./conformance-probes.ts";
+import { probeClusterMatrix } from "../../labcluster/matrix.ts";
 import { diffMatrix, withLoopback } from "./truth-table.ts";
 import type { MatrixDiff, MatrixPod, Reachability } from "./truth-table.ts";
 
@@ -98,7 +98,7 @@ async function settleMatrix(cluster: RunningCluster, options: { expected: Reacha
   for (;;) {
     let diff: MatrixDiff | undefined;
     try {
-      const observed = await probeConformanceMatrix(cluster, { namespaces, ports: options.ports });
+      const observed = await probeClusterMatrix(cluster, { namespaces, ports: options.ports });
       diff = diffMatrix({ pods: matrixPods, observed, expected: withLoopback(options.expected), ports: options.ports });
     } catch (error) {
       if (!(error instanceof ClusterError && error.code === ClusterErrorCode.ProbeFailed) || Date.now() > deadline) throw error;
@@ -284,7 +284,7 @@ describe("NetworkPolicy conformance matrix (x, y, z by a, b, c)", { skip: isRoot
 
   test("(11) SCTP 80 from namespace y", async () => {
     // Pods of x and z probe x/a right after x/a probed them, which conntrack would take for
-    // replies without the flushes of conformance-probes.ts.
+    // replies without the flushes of test/labcluster/matrix.ts.
     await runScenario(cluster(), {
       what: "ingress to x/a on SCTP 80 from ns=y",
       yaml: policy({

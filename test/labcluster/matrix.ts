@@ -1,4 +1,4 @@
-// Probing the conformance matrix, SCTP included. Open vSwitch 3.1's userspace conntrack keys
+// Probing every pod of a local cluster from every pod, SCTP included. Open vSwitch 3.1's userspace conntrack keys
 // SCTP by the address pair alone and counts any SCTP packet from B to A as the reply of an
 // entry that a packet from A to B opened. A probe from B to A after one from A to B would
 // then pass as established, whatever the policies allow from B to A.
@@ -11,12 +11,12 @@
 import { CoreV1Api } from "@kubernetes/client-node";
 import type { V1Pod } from "@kubernetes/client-node";
 
-import type { RunningCluster } from "../../labcluster/cluster.ts";
-import { loadClusterKubeConfig } from "../../labcluster/cluster.ts";
-import { ovsPaths, run } from "../../lab/index.ts";
-import { buildMatrix, podKey, probeFrom } from "../../cluster/index.ts";
-import type { PortSpec, ProbeResult, ProbeTarget, ReachabilityMatrix } from "../../cluster/index.ts";
-import { isProbeable } from "../../cluster/probe.ts";
+import type { RunningCluster } from "./cluster.ts";
+import { loadClusterKubeConfig } from "./cluster.ts";
+import { ovsPaths, run } from "../lab/index.ts";
+import { buildMatrix, podKey, probeFrom } from "../cluster/index.ts";
+import type { PortSpec, ProbeResult, ProbeTarget, ReachabilityMatrix } from "../cluster/index.ts";
+import { isProbeable } from "../cluster/probe.ts";
 
 /** IP protocol number of SCTP, the ct_nw_proto of the entries to flush. */
 const sctpProtocolNumber = 132;
@@ -32,11 +32,12 @@ export async function flushSctpConntrack(cluster: RunningCluster): Promise<void>
 }
 
 /**
- * Probes every Running pod of `namespaces` from every such pod on each of `ports`, in the
+ * Probes every Running pod of `namespaces` (default: every namespace) from every such pod on
+ * each of `ports`, in the
  * passes described above, with one probe client per source pod and pass, all at once.
  * Returns the matrix in probeMatrix's form. Raises PROBE_FAILED when a probe client fails.
  */
-export async function probeConformanceMatrix(cluster: RunningCluster, options: { namespaces: readonly string[]; ports: readonly PortSpec[] }): Promise<ReachabilityMatrix> {
+export async function probeClusterMatrix(cluster: RunningCluster, options: { namespaces?: readonly string[]; ports: readonly PortSpec[] }): Promise<ReachabilityMatrix> {
   const context = { kubeConfig: loadClusterKubeConfig(cluster.state), netnsPrefix: cluster.state.netnsPrefix };
   const pods = await listProbeablePods(cluster, options.namespaces);
   const sctpPorts = options.ports.filter((port) => port.protocol === "sctp");
@@ -59,9 +60,9 @@ export async function probeConformanceMatrix(cluster: RunningCluster, options: {
   return buildMatrix({ pods: pods.map(podKey), ports: options.ports, probes });
 }
 
-async function listProbeablePods(cluster: RunningCluster, namespaces: readonly string[]): Promise<V1Pod[]> {
+async function listProbeablePods(cluster: RunningCluster, namespaces: readonly string[] | undefined): Promise<V1Pod[]> {
   const core = loadClusterKubeConfig(cluster.state).makeApiClient(CoreV1Api);
-  const lists = await Promise.all(namespaces.map((namespace) => core.listNamespacedPod({ namespace })));
+  const lists = namespaces === undefined ? [await core.listPodForAllNamespaces()] : await Promise.all(namespaces.map((namespace) => core.listNamespacedPod({ namespace })));
   return lists
     .flatMap((list) => list.items)
     .filter(isProbeable)
