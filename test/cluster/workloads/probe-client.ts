@@ -36,6 +36,14 @@ const targets = parseProbeTargets(values.targets);
 const timeoutMs = Number(values["timeout-ms"]);
 /** Interval between two reads of an SCTP arrivals file. */
 const arrivalsPollMs = 50;
+/**
+ * Times after the first INIT at which an INIT that has not arrived is sent again, with the same
+ * port and tag. The userspace datapath drops a tunnelled packet while it resolves the remote
+ * node's address, and unlike TCP, one INIT has no retransmission. Only a client that probes
+ * SCTP alone resends: spawning socat blocks the event loop, which would delay TCP and UDP timers.
+ */
+const resendAfterMs = [250, 500] as const;
+const resendInits = targets.every((target) => target.protocol === "sctp");
 
 function probeTcp(target: ProbeTargetSpec): Promise<Outcome> {
   return new Promise((resolve) => {
@@ -75,7 +83,7 @@ function probeUdp(target: ProbeTargetSpec): Promise<Outcome> {
 }
 
 /** An INIT on its way: the fields that identify it in the arrivals file, or why sending failed. */
-type SentInit = { sourcePort: number; initiateTag: number } | { error: string };
+type SentInit = { sourcePort: number; initiateTag: number; packet: Buffer; host: string } | { error: string };
 
 /** Sends one INIT to the target from a random source port with a random Initiate Tag, which distinguishes this probe from every other one. */
 async function sendInit(target: ProbeTargetSpec): Promise<SentInit> {
@@ -84,7 +92,7 @@ async function sendInit(target: ProbeTargetSpec): Promise<SentInit> {
   const init = initChunk({ initiateTag, receiverWindow: 65536, outboundStreams: 1, inboundStreams: 1, initialTsn: initiateTag });
   const packet = buildSctpPacket({ sourcePort, destinationPort: target.port, verificationTag: 0, chunks: [init] });
   const error = await sendRawSctp({ host: target.host, packet });
-  return error === undefined ? { sourcePort, initiateTag } : { error };
+  return error === undefined ? { sourcePort, initiateTag, packet, host: target.host } : { error };
 }
 
 /** Waits until the target's arrivals file lists the INIT `sent`. */
@@ -92,7 +100,9 @@ async function awaitArrival(target: ProbeTargetSpec, sent: SentInit): Promise<Ou
   if ("error" in sent) return { reachable: false, reason: sent.error };
   const { sourcePort, initiateTag } = sent;
   const arrivalsPath = target.arrivals ?? "";
-  const deadline = Date.now() + timeoutMs;
+  const start = Date.now();
+  const deadline = start + timeoutMs;
+  const resends = resendInits ? [...resendAfterMs] : [];
   let fileSeen = false;
   for (;;) {
     const text = await readArrivals(arrivalsPath);
@@ -103,6 +113,10 @@ async function awaitArrival(target: ProbeTargetSpec, sent: SentInit): Promise<Ou
     );
     if (arrived) return { reachable: true };
     if (Date.now() >= deadline) return { reachable: false, reason: fileSeen ? "timeout" : `no SCTP receiver: ${arrivalsPath} does not exist` };
+    if (resends.length > 0 && Date.now() - start >= (resends[0] ?? 0)) {
+      resends.shift();
+      await sendRawSctp({ host: sent.host, packet: sent.packet });
+    }
     await sleep(arrivalsPollMs);
   }
 }
