@@ -13,6 +13,10 @@ import type { AttachmentStore } from "./store.ts";
  * allocations that neither names. Returns the number of attachments known afterwards.
  */
 export function restoreAttachments(options: { vswitch: Vswitch; bridge: string; ipam: NodeIpam; store: AttachmentStore; logger: Logger }): number {
+  return options.ipam.batch(() => rebuild(options));
+}
+
+function rebuild(options: { vswitch: Vswitch; bridge: string; ipam: NodeIpam; store: AttachmentStore; logger: Logger }): number {
   const { vswitch, bridge, ipam, store, logger } = options;
 
   for (const record of store.list()) {
@@ -30,7 +34,7 @@ export function restoreAttachments(options: { vswitch: Vswitch; bridge: string; 
     const iface = vswitch.interface(port.name);
     if (typeof iface?.ofport === "number" && iface.ofport > 0) record.ofport = iface.ofport;
     store.put(record);
-    logger.info("attachment restored from OVSDB", { attachment: key, hostIfName: port.name, ips });
+    logger.debug("attachment restored from OVSDB", { attachment: key, hostIfName: port.name, ips });
   }
 
   const known = new Set(store.list().map((record) => attachmentKey(record)));

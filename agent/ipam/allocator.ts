@@ -147,6 +147,22 @@ export class NodeIpam {
     return true;
   }
 
+  /**
+   * Runs `change` with the store file written once at the end instead of after each
+   * restore or release, so rebuilding N owners writes the file once, not N times. When
+   * `change` raises, the file is still written with what it changed before raising.
+   */
+  batch<T>(change: () => T): T {
+    if (this.#loading) return change();
+    this.#loading = true;
+    try {
+      return change();
+    } finally {
+      this.#loading = false;
+      this.#save();
+    }
+  }
+
   lookup(owner: string): AllocatedAddress[] | undefined {
     return this.#owners.get(owner);
   }

@@ -114,3 +114,33 @@ test("ipam fills a /24 with 253 distinct addresses", (t) => {
   assert.ok(!seen.has("10.1.0.255"), "broadcast address");
   assert.throws(() => ipam.allocate("one-more"), IpamError);
 });
+
+test("ipam batch writes the store once", (t) => {
+  const storePath = tempStore(t);
+  const ipam = NodeIpam.open({ podCidrs: ["10.1.0.0/24"], storePath });
+  const stored = (): Record<string, string[]> => (JSON.parse(readFileSync(storePath, "utf8")) as { allocations: Record<string, string[]> }).allocations;
+  ipam.allocate("a");
+  ipam.batch(() => {
+    ipam.restore("b", ["10.1.0.7"]);
+    ipam.restore("c", ["10.1.0.8"]);
+    ipam.release("a");
+    assert.deepEqual(Object.keys(stored()), ["a"], "nothing written inside the batch");
+  });
+  assert.deepEqual(stored(), { b: ["10.1.0.7"], c: ["10.1.0.8"] });
+});
+
+test("ipam batch writes what a failed change did", (t) => {
+  const storePath = tempStore(t);
+  const ipam = NodeIpam.open({ podCidrs: ["10.1.0.0/24"], storePath });
+  ipam.allocate("a");
+  assert.throws(
+    () =>
+      ipam.batch(() => {
+        ipam.restore("b", ["10.1.0.7"]);
+        ipam.restore("c", ["10.1.0.2"]);
+      }),
+    /recorded for both a and c/,
+  );
+  const stored = JSON.parse(readFileSync(storePath, "utf8")) as { allocations: Record<string, string[]> };
+  assert.deepEqual(stored.allocations, { a: ["10.1.0.2"], b: ["10.1.0.7"] });
+});
