@@ -7,9 +7,9 @@ import { normalizePolicy } from "./policy.ts";
 import type { NormalizedPolicy } from "./policy.ts";
 import { podFactsOf, sameMembership } from "./pod.ts";
 import { ChangeSet, Publisher } from "./publisher.ts";
-import type { PublishedPolicy } from "./publisher.ts";
+import type { FlushResult, PublishedPolicy } from "./publisher.ts";
 import { GroupRegistry } from "./registry.ts";
-import { compareStrings } from "./slice.ts";
+import { compareStrings, sortStringsInPlace } from "./slice.ts";
 import type { Labels } from "./selector.ts";
 import type {
   InternalPolicy,
@@ -22,6 +22,11 @@ import type {
 
 type Group = PodGroup<PublishedPolicy>;
 
+// The published state of a policy before its first flush. It is shared and never mutated
+// (a flush replaces the whole object), so an initial sync does not keep one empty set per
+// policy until its single flush.
+const neverPublished: PublishedPolicy["published"] = { internal: null, span: new Set(), groups: [] };
+
 /** One NetworkPolicy object as the computation tracks it. */
 class PolicyState implements PublishedPolicy {
   readonly id: string;
@@ -30,7 +35,7 @@ class PolicyState implements PublishedPolicy {
   internal: InternalPolicy | null = null;
   applied: Group | null = null;
   peers: Group[] = [];
-  published: PublishedPolicy["published"] = { internal: null, span: new Set(), groups: [] };
+  published: PublishedPolicy["published"] = neverPublished;
 
   constructor(id: string, objectKey: string) {
     this.id = id;
@@ -177,30 +182,37 @@ export class NetworkPolicyComputer implements PolicyComputation {
 
   private publish(changes: ChangeSet): void {
     this.deletedSinceFlush.clear();
-    const events = this.publisher.flush(changes, (group) => this.registry.discard(group));
-    if (events.size === 0) return;
+    const result = this.publisher.flush(changes, (group) => this.registry.discard(group));
+    if (result.nodeCount === 0) return;
     if (this.listeners.size === 0) {
-      for (const [nodeName, nodeEvents] of events) {
+      for (let index = 0; index < result.nodeCount; index += 1) {
+        const nodeName = result.nodeName(index);
+        const events = result.takeEvents(index);
         const pending = this.buffered.get(nodeName);
         if (pending === undefined) {
-          this.buffered.set(nodeName, nodeEvents);
+          this.buffered.set(nodeName, events);
         } else {
-          pending.push(...nodeEvents);
+          pending.push(...events);
         }
       }
       return;
     }
-    this.deliver(events);
+    this.deliver(result);
   }
 
-  // Every listener gets every node's events even if one throws; the first error is rethrown
-  // afterwards, when the state is already consistent.
-  private deliver(events: Map<string, SliceEvent[]>): void {
+  // Node by node: a node's events are built, given to every listener and then released, so
+  // an initial sync never holds every node's events at once. Every listener gets every
+  // node's events even if one throws; the first error is rethrown afterwards, when the state
+  // is already consistent.
+  private deliver(result: FlushResult): void {
+    const listeners = [...this.listeners];
     let firstError: unknown = null;
-    for (const listener of [...this.listeners]) {
-      for (const [nodeName, nodeEvents] of events) {
+    for (let index = 0; index < result.nodeCount; index += 1) {
+      const nodeName = result.nodeName(index);
+      const events = result.takeEvents(index);
+      for (const listener of listeners) {
         try {
-          listener(nodeName, nodeEvents);
+          listener(nodeName, events);
         } catch (error) {
           firstError ??= error;
         }
@@ -213,22 +225,24 @@ export class NetworkPolicyComputer implements PolicyComputation {
   // keeps its group and members.
   private applyPolicy(state: PolicyState, normalized: NormalizedPolicy, changes: ChangeSet): void {
     const applied = this.registry.acquire(normalized.appliedTo, changes);
-    const peers = new Map<string, Group>();
+    // Distinct peer groups in first-use order; a policy has few, so a list beats a map.
+    const peers: Group[] = [];
     const rules: PolicyRule[] = normalized.rules.map((rule) => {
       if (rule.peers === null) {
         return { id: rule.id, direction: rule.direction, index: rule.index, peers: null, ports: rule.ports };
       }
-      const groupIds = new Set<string>();
+      const groupIds: string[] = [];
       for (const selector of rule.peers.selectors) {
         const group = this.registry.acquire(selector, changes);
-        peers.set(group.id, group);
-        groupIds.add(group.id);
+        if (!peers.includes(group)) peers.push(group);
+        if (!groupIds.includes(group.id)) groupIds.push(group.id);
       }
       return {
         id: rule.id,
         direction: rule.direction,
         index: rule.index,
-        peers: { addressGroups: [...groupIds].sort(), ipBlocks: rule.peers.ipBlocks },
+        // slice(): the list is kept in the policy, at its exact length.
+        peers: { addressGroups: sortStringsInPlace(groupIds.slice()), ipBlocks: rule.peers.ipBlocks },
         ports: rule.ports,
       };
     });
@@ -248,7 +262,7 @@ export class NetworkPolicyComputer implements PolicyComputation {
 
     applied.appliedPolicies.add(state);
     changes.touchGroup(applied);
-    for (const group of peers.values()) {
+    for (const group of peers) {
       group.addressPolicies.add(state);
       changes.touchGroup(group);
     }
@@ -257,13 +271,13 @@ export class NetworkPolicyComputer implements PolicyComputation {
       changes.touchGroup(state.applied);
     }
     for (const group of state.peers) {
-      if (peers.get(group.id) === group) continue;
+      if (peers.includes(group)) continue;
       group.addressPolicies.delete(state);
       changes.touchGroup(group);
     }
 
     state.applied = applied;
-    state.peers = [...peers.values()];
+    state.peers = peers.slice();
     state.internal = internal;
     changes.touchPolicy(state);
   }

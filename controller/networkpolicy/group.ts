@@ -2,7 +2,7 @@
 // applied-to members per node, the reference-counted address members, the nodes that need
 // it, and the changes since the last flush.
 import type { PodFacts } from "./pod.ts";
-import { compareStrings } from "./slice.ts";
+import { sortStringsInPlace } from "./slice.ts";
 import type { AddressMember, AppliedToMember, GroupId, GroupSelector, LabelRequirement } from "./types.ts";
 
 const noNodes: ReadonlySet<string> = new Set();
@@ -76,12 +76,23 @@ export class PodGroup<P extends GroupUser = GroupUser> {
   appliedChanges: Map<string, AppliedMemberBefore> | null = null;
   /** Address members changed since the last flush, with their presence before. */
   addressChanges: Map<string, { wasPresent: boolean; member: AddressMember }> | null = null;
+  // False while a new group is populated: it reaches nodes whole, in "added" events, so the
+  // member and node changes are not recorded.
+  private recording = false;
 
   constructor(options: { id: GroupId; key: string; selector: GroupSelector }) {
     this.id = options.id;
     this.key = options.key;
     this.selector = options.selector;
     this.requirements = options.selector.podSelector;
+  }
+
+  /** Starts recording member and node changes for the next flush; called once the new group is populated. */
+  startRecording(): void {
+    this.recording = true;
+    this.appliedChanges = null;
+    this.addressChanges = null;
+    this.appliedNodeChanges = null;
   }
 
   /** Whether any policy uses the group; an unused group is dropped at the end of a flush. */
@@ -215,7 +226,7 @@ export class PodGroup<P extends GroupUser = GroupUser> {
     if (onNode === undefined) return [];
     if (!(onNode instanceof Map)) return onNode.appliedToMember === null ? [] : [onNode.appliedToMember];
     const members: AppliedToMember[] = [];
-    for (const key of [...onNode.keys()].sort()) {
+    for (const key of sortStringsInPlace([...onNode.keys()])) {
       const member = onNode.get(key)?.appliedToMember;
       if (member !== null && member !== undefined) members.push(member);
     }
@@ -228,7 +239,7 @@ export class PodGroup<P extends GroupUser = GroupUser> {
    */
   sortedAddressMembers(): AddressMember[] {
     if (this.sortedMembers !== null) return this.sortedMembers;
-    const keys = [...this.addressMembers.keys()].sort(compareStrings);
+    const keys = sortStringsInPlace([...this.addressMembers.keys()]);
     const members: AddressMember[] = [];
     for (const key of keys) {
       const member = this.addressMembers.get(key);
@@ -240,12 +251,14 @@ export class PodGroup<P extends GroupUser = GroupUser> {
 
   private noteAppliedNode(nodeName: string): void {
     this.spanSnapshot = null;
+    if (!this.recording) return;
     this.appliedNodeChanges ??= new Set();
     this.appliedNodeChanges.add(nodeName);
   }
 
   // Records a member's value before its first change since the last flush.
   private noteAppliedMember(podKey: string): void {
+    if (!this.recording) return;
     this.appliedChanges ??= new Map();
     if (this.appliedChanges.has(podKey)) return;
     const pod = this.pods.get(podKey);
@@ -261,6 +274,7 @@ export class PodGroup<P extends GroupUser = GroupUser> {
 
   private noteAddressMember(key: string, member: AddressMember, wasPresent: boolean): void {
     this.sortedMembers = null;
+    if (!this.recording) return;
     this.addressChanges ??= new Map();
     if (!this.addressChanges.has(key)) {
       this.addressChanges.set(key, { wasPresent, member });

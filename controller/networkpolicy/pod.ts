@@ -1,6 +1,6 @@
 // The facts of a pod that the policy computation uses, extracted once per pod update.
 import type { V1Pod } from "@kubernetes/client-node";
-import { addressMemberKey, compareStrings, namedPortsKey } from "./slice.ts";
+import { addressMemberKey, namedPortsKey, sortStringsInPlace } from "./slice.ts";
 import type { AddressMember, AppliedToMember, NamedPort, Protocol } from "./types.ts";
 import type { Labels } from "./selector.ts";
 
@@ -60,7 +60,7 @@ export function podFactsOf(pod: V1Pod): PodFacts {
 function podIps(pod: V1Pod): string[] {
   const listed = (pod.status?.podIPs ?? []).map((entry) => entry.ip).filter((ip) => ip !== "");
   if (listed.length > 0) {
-    return [...new Set(listed)].sort();
+    return sortStringsInPlace(listed.length < 2 ? listed.slice() : [...new Set(listed)]);
   }
   const single = pod.status?.podIP;
   return single === undefined || single === "" ? [] : [single];
@@ -77,7 +77,7 @@ function podNamedPorts(pod: V1Pod): NamedPort[] {
       byKey.set(`${port.name}/${protocol}`, { name: port.name, protocol, port: port.containerPort });
     }
   }
-  const keys = [...byKey.keys()].sort(compareStrings);
+  const keys = sortStringsInPlace([...byKey.keys()]);
   return keys.map((key) => byKey.get(key)).filter((port) => port !== undefined);
 }
 

@@ -134,14 +134,18 @@ function defaultPolicyTypes(context: FieldContext, listed: string[] | undefined,
   if (listed === undefined || listed.length === 0) {
     return hasEgressRules ? ["Egress", "Ingress"] : ["Ingress"];
   }
-  const types = new Set<Direction>();
+  let egress = false;
+  let ingress = false;
   listed.forEach((type, index) => {
     if (type !== "Ingress" && type !== "Egress") {
       context.fail(`spec.policyTypes[${index}]`, `unknown policy type ${JSON.stringify(type)}; use Ingress or Egress`);
     }
-    types.add(type);
+    if (type === "Egress") egress = true;
+    else ingress = true;
   });
-  return [...types].sort();
+  // Sorted, without duplicates: "Egress" before "Ingress".
+  if (egress && ingress) return ["Egress", "Ingress"];
+  return egress ? ["Egress"] : ["Ingress"];
 }
 
 function normalizePeers(

@@ -99,6 +99,9 @@ export class GroupRegistry<P extends GroupUser> {
   private readonly podsByKey = new Map<string, PodFacts>();
   private readonly podsByNamespace = new Map<string, NamespacePods>();
   private readonly namespaceLabels = new Map<string, Labels>();
+  // Namespace names by `key\u0000value` of their labels, so a new namespace selector visits
+  // only the namespaces that carry a value of its first In requirement.
+  private readonly namespacesByLabel = new Map<string, Set<string>>();
 
   private readonly groupsByKey = new Map<string, PodGroup<P>>();
   private readonly keysById = new Map<GroupId, string>();
@@ -153,6 +156,7 @@ export class GroupRegistry<P extends GroupUser> {
   setNamespace(name: string, labels: Labels | null, changes: ChangeSink<P>): void {
     const before = this.entriesByNamespace.get(name) ?? new Set<NamespaceSelectorEntry<P>>();
     const after = new Set<NamespaceSelectorEntry<P>>();
+    this.indexNamespace(name, labels);
     if (labels === null) {
       this.namespaceLabels.delete(name);
     } else {
@@ -244,8 +248,7 @@ export class GroupRegistry<P extends GroupUser> {
       });
     }
     // A new group carries no change history: it reaches nodes whole, in an "added" event.
-    group.appliedChanges = null;
-    group.addressChanges = null;
+    group.startRecording();
   }
 
   private acquireSelectorEntry(requirements: readonly LabelRequirement[]): NamespaceSelectorEntry<P> {
@@ -254,8 +257,9 @@ export class GroupRegistry<P extends GroupUser> {
     if (existing !== undefined) return existing;
 
     const entry = new NamespaceSelectorEntry<P>(key, requirements);
-    for (const [name, labels] of this.namespaceLabels) {
-      if (!matchesRequirements(requirements, labels)) continue;
+    for (const name of this.namespaceCandidates(requirements)) {
+      const labels = this.namespaceLabels.get(name);
+      if (labels === undefined || !matchesRequirements(requirements, labels)) continue;
       entry.namespaces.add(name);
       let entries = this.entriesByNamespace.get(name);
       if (entries === undefined) {
@@ -267,6 +271,39 @@ export class GroupRegistry<P extends GroupUser> {
     this.selectorEntries.set(key, entry);
     this.selectorIndex.add(entry);
     return entry;
+  }
+
+  // Moves a namespace from the label slots of its old labels to those of its new ones.
+  private indexNamespace(name: string, labels: Labels | null): void {
+    const previous = this.namespaceLabels.get(name);
+    for (const [key, value] of Object.entries(previous ?? {})) {
+      const slot = `${key}\u0000${value}`;
+      const names = this.namespacesByLabel.get(slot);
+      names?.delete(name);
+      if (names?.size === 0) this.namespacesByLabel.delete(slot);
+    }
+    for (const [key, value] of Object.entries(labels ?? {})) {
+      const slot = `${key}\u0000${value}`;
+      let names = this.namespacesByLabel.get(slot);
+      if (names === undefined) {
+        names = new Set();
+        this.namespacesByLabel.set(slot, names);
+      }
+      names.add(name);
+    }
+  }
+
+  // Namespaces that can match the requirements: those with a value of the first In
+  // requirement, or every namespace when there is none.
+  private namespaceCandidates(requirements: readonly LabelRequirement[]): Iterable<string> {
+    const equality = requirements.find((requirement) => requirement.operator === "In");
+    if (equality === undefined) return this.namespaceLabels.keys();
+    const candidates: string[] = [];
+    // A namespace has one value per key, so the value sets are disjoint.
+    for (const value of equality.values) {
+      for (const name of this.namespacesByLabel.get(`${equality.key}\u0000${value}`) ?? []) candidates.push(name);
+    }
+    return candidates;
   }
 
   // The id is the selector hash; on the unlikely 64-bit collision a suffix keeps ids unique.

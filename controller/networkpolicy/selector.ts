@@ -1,8 +1,8 @@
 // Label selectors in canonical form: normalisation from the Kubernetes shape, matching
 // against a label map, and the canonical key and id of a group selector.
 import { hash } from "node:crypto";
-import type { V1LabelSelector } from "@kubernetes/client-node";
-import { compareStrings } from "./slice.ts";
+import type { V1LabelSelector, V1LabelSelectorRequirement } from "@kubernetes/client-node";
+import { sortStringsInPlace } from "./slice.ts";
 import type { GroupId, GroupSelector, LabelRequirement } from "./types.ts";
 
 export type Labels = Readonly<Record<string, string>>;
@@ -27,11 +27,16 @@ export class InvalidSelectorError extends Error {
  */
 export function normalizeSelector(selector: V1LabelSelector | undefined): LabelRequirement[] {
   const requirements: LabelRequirement[] = [];
-  for (const [key, value] of Object.entries(selector?.matchLabels ?? {})) {
-    requirements.push({ key, operator: "In", values: [value] });
+  const matchLabels = selector?.matchLabels;
+  if (matchLabels !== undefined) {
+    for (const key of Object.keys(matchLabels)) {
+      requirements.push({ key, operator: "In", values: [matchLabels[key] as string] });
+    }
   }
 
-  (selector?.matchExpressions ?? []).forEach((expression, index) => {
+  const expressions = selector?.matchExpressions ?? [];
+  for (let index = 0; index < expressions.length; index += 1) {
+    const expression = expressions[index] as V1LabelSelectorRequirement;
     const field = `matchExpressions[${index}]`;
     if (!operators.has(expression.operator)) {
       throw new InvalidSelectorError(
@@ -40,7 +45,8 @@ export function normalizeSelector(selector: V1LabelSelector | undefined): LabelR
       );
     }
     const operator = expression.operator as LabelRequirement["operator"];
-    const values = [...new Set(expression.values ?? [])].sort();
+    const listed = expression.values ?? [];
+    const values = sortStringsInPlace(listed.length < 2 ? [...listed] : [...new Set(listed)]);
     const takesValues = operator === "In" || operator === "NotIn";
     if (takesValues && values.length === 0) {
       throw new InvalidSelectorError(`${field}.values`, `operator ${operator} needs at least one value`);
@@ -49,7 +55,7 @@ export function normalizeSelector(selector: V1LabelSelector | undefined): LabelR
       throw new InvalidSelectorError(`${field}.values`, `operator ${operator} takes no values`);
     }
     requirements.push({ key: expression.key, operator, values });
-  });
+  }
 
   return dedupeAndSort(requirements);
 }
@@ -58,13 +64,15 @@ function requirementKey(requirement: LabelRequirement): string {
   return JSON.stringify([requirement.key, requirement.operator, requirement.values]);
 }
 
+// Sorts by the JSON of each requirement and drops repeated ones. The order is that of the
+// JSON, not of the key, because group ids are hashes of it and must not change.
 function dedupeAndSort(requirements: LabelRequirement[]): LabelRequirement[] {
-  const unique = new Map<string, LabelRequirement>();
-  for (const requirement of requirements) {
-    unique.set(requirementKey(requirement), requirement);
-  }
-  const keys = [...unique.keys()].sort(compareStrings);
-  return keys.map((key) => unique.get(key)).filter((requirement) => requirement !== undefined);
+  // The result is kept in the group selector, so it is built at its exact length: an array
+  // grown by push keeps spare capacity.
+  if (requirements.length < 2) return requirements.slice();
+  const keys = requirements.map(requirementKey);
+  const order = sortStringsInPlace([...keys]).filter((key, index, sorted) => index === 0 || key !== sorted[index - 1]);
+  return order.map((key) => requirements[keys.indexOf(key)] as LabelRequirement);
 }
 
 /**
@@ -104,5 +112,7 @@ export function requirementsKey(requirements: readonly LabelRequirement[]): stri
 
 /** Returns the group id of a canonical key: 16 hex digits of its SHA-256. */
 export function groupIdOf(key: string): GroupId {
-  return hash("sha256", key, "hex").slice(0, 16);
+  // Hex of the first 8 bytes only: slicing a 64-digit hex string would keep the whole
+  // string alive behind a 16-digit slice, and comparing slices is slower when ids are sorted.
+  return hash("sha256", key, "buffer").toString("hex", 0, 8);
 }

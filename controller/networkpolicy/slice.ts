@@ -34,6 +34,29 @@ export function compareStrings(a: string, b: string): number {
   return 0;
 }
 
+// Below this length insertion sort is used: Array.prototype.sort allocates working state on
+// every call, and most lists sorted here (a pod's addresses, a selector's requirements, the
+// pods of a group on one node) have one or two items.
+const insertionSortLength = 12;
+
+/**
+ * Sorts strings in place by UTF-16 code units, the order of compareStrings and of the
+ * default Array.prototype.sort, and returns the same array.
+ */
+export function sortStringsInPlace(values: string[]): string[] {
+  if (values.length > insertionSortLength) return values.sort(compareStrings);
+  for (let i = 1; i < values.length; i += 1) {
+    const value = values[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (values[j] as string) > value) {
+      values[j + 1] = values[j] as string;
+      j -= 1;
+    }
+    values[j + 1] = value;
+  }
+  return values;
+}
+
 /** Sorts members by their identity key; returns a new array. */
 export function sortAppliedToMembers(members: readonly AppliedToMember[]): AppliedToMember[] {
   return [...members].sort((a, b) => compareStrings(appliedToMemberKey(a), appliedToMemberKey(b)));

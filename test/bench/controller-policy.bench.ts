@@ -12,8 +12,13 @@
 //
 // Each scale and mode runs in its own child process started with --expose-gc, so one run's
 // heap cannot inflate another's figures. Usage:
-//   node test/bench/controller-policy.bench.ts [small|one-namespace|mixed|all]   (default: all)
+//   node test/bench/controller-policy.bench.ts [small|one-namespace|mixed|all] [--digest]
+// The default scale is all. --digest also hashes every event each node receives (the load and
+// the label change) and prints one digest per run, so a change to the computation can be
+// checked for identical output; its timings then include the hashing and mean nothing.
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import type { Hash } from "node:crypto";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { V1Namespace, V1NetworkPolicy, V1Pod } from "@kubernetes/client-node";
@@ -152,7 +157,33 @@ const megabytes = (bytes: number): number => Math.round(bytes / 1024 / 1024);
 
 type Mode = "each" | "batch";
 
-function runScale(scale: Scale, mode: Mode): void {
+/**
+ * SHA-256 of every event each node receives, in delivery order, one JSON line per event.
+ * Batch boundaries do not enter the hash, only the events and their order per node.
+ */
+class EventDigest {
+  private readonly byNode = new Map<string, Hash>();
+
+  add(nodeName: string, events: readonly SliceEvent[]): void {
+    let hash = this.byNode.get(nodeName);
+    if (hash === undefined) {
+      hash = createHash("sha256");
+      this.byNode.set(nodeName, hash);
+    }
+    for (const event of events) hash.update(`${JSON.stringify(event)}\n`);
+  }
+
+  /** Returns one hex digest over the node names and their digests, in node-name order. */
+  finish(): string {
+    const combined = createHash("sha256");
+    for (const nodeName of [...this.byNode.keys()].sort()) {
+      combined.update(`${nodeName} ${this.byNode.get(nodeName)?.digest("hex") ?? ""}\n`);
+    }
+    return combined.digest("hex");
+  }
+}
+
+function runScale(scale: Scale, mode: Mode, options: { digest: boolean }): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error("run with node --expose-gc so memory is measured after garbage collection");
 
@@ -163,8 +194,10 @@ function runScale(scale: Scale, mode: Mode): void {
   const peaks = new MemoryPeaks();
 
   const computer = new NetworkPolicyComputer();
+  const digest = options.digest ? new EventDigest() : null;
   let eventCount = 0;
-  computer.onUpdate((_nodeName: string, events: SliceEvent[]) => {
+  computer.onUpdate((nodeName: string, events: SliceEvent[]) => {
+    digest?.add(nodeName, events);
     eventCount += events.length;
     if (eventCount % 1000 < events.length) peaks.sample();
   });
@@ -248,6 +281,7 @@ function runScale(scale: Scale, mode: Mode): void {
       labelChangeNodes: updateNodes.size,
       snapshotMs: Number(snapshotMilliseconds.toFixed(3)),
       snapshotPolicies: slice.policies.length,
+      ...(digest === null ? {} : { eventsDigest: digest.finish() }),
       antreaSeconds: Number(scale.antreaSeconds.toFixed(2)),
       antreaMB: Math.round(scale.antreaMegabytes),
       timeRatio: Number((initialSeconds / scale.antreaSeconds).toFixed(2)),
@@ -258,14 +292,17 @@ function runScale(scale: Scale, mode: Mode): void {
 }
 
 function main(): void {
-  const requested = process.argv[2] ?? "all";
-  if (process.argv[3] === "--child") {
+  const flags = process.argv.slice(2).filter((arg) => arg.startsWith("--"));
+  const positional = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
+  const requested = positional[0] ?? "all";
+  const digest = flags.includes("--digest");
+  if (flags.includes("--child")) {
     const scale = scales[requested];
-    const mode = process.argv[4];
+    const mode = positional[1];
     if (scale === undefined || (mode !== "each" && mode !== "batch")) {
       throw new Error(`invalid child arguments ${process.argv.slice(2).join(" ")}; expected small|one-namespace|mixed --child each|batch`);
     }
-    runScale(scale, mode);
+    runScale(scale, mode, { digest });
     return;
   }
   const names = requested === "all" ? Object.keys(scales) : [requested];
@@ -276,7 +313,7 @@ function main(): void {
       process.exit(2);
     }
     for (const mode of ["each", "batch"]) {
-      const args = ["--expose-gc", fileURLToPath(import.meta.url), name, "--child", mode];
+      const args = ["--expose-gc", fileURLToPath(import.meta.url), name, mode, "--child", ...(digest ? ["--digest"] : [])];
       const result = spawnSync(process.execPath, args, { stdio: "inherit" });
       if (result.status !== 0) failed = true;
     }

@@ -6,7 +6,10 @@
 //      applied, no policy names a group the node lacks, and after each batch every group
 //      the node has is named by one of its policies;
 //   3. the slices equal those of a naive oracle in this file that evaluates the
-//      NetworkPolicy rules directly on the final objects.
+//      NetworkPolicy rules directly on the final objects;
+//   4. every batch a node receives is in the order the SliceEvent contract sets: by phase,
+//      address groups before applied-to groups within a phase, then by object id, and a
+//      group's removed members before its added ones.
 // One run uses a fixed seed, a second a random seed that the failure message prints.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -363,6 +366,47 @@ function unreferencedGroups(slice: NodeSlice): string[] {
   ];
 }
 
+// The SliceEvent ordering contract (types.ts), restated here so the test does not rely on
+// the publisher's own table: phase in the tens, address before applied-to in the units.
+const contractRank: Record<SliceEvent["type"], number> = {
+  AddressGroupAdded: 0,
+  AppliedToGroupAdded: 1,
+  AddressGroupMembersRemoved: 10,
+  AddressGroupMembersAdded: 10,
+  AppliedToGroupMembersRemoved: 11,
+  AppliedToGroupMembersAdded: 11,
+  PolicyAdded: 20,
+  PolicyUpdated: 20,
+  PolicyRemoved: 30,
+  AddressGroupRemoved: 40,
+  AppliedToGroupRemoved: 41,
+};
+
+function eventObjectId(event: SliceEvent): string {
+  if (event.type === "PolicyAdded" || event.type === "PolicyUpdated") return event.policy.id;
+  if (event.type === "AddressGroupAdded" || event.type === "AppliedToGroupAdded") return event.group.id;
+  if (event.type === "PolicyRemoved") return event.policyId;
+  return event.groupId;
+}
+
+// Returns the first pair of neighbouring events that breaks the contract order, or null.
+function misorderedPair(events: readonly SliceEvent[]): string | null {
+  for (let i = 1; i < events.length; i += 1) {
+    const a = events[i - 1] as SliceEvent;
+    const b = events[i] as SliceEvent;
+    const rankA = contractRank[a.type];
+    const rankB = contractRank[b.type];
+    const idA = eventObjectId(a);
+    const idB = eventObjectId(b);
+    const inOrder =
+      rankA < rankB ||
+      (rankA === rankB && idA < idB) ||
+      (rankA === rankB && idA === idB && a.type.endsWith("MembersRemoved") && b.type.endsWith("MembersAdded"));
+    if (!inOrder) return `${a.type} ${idA} before ${b.type} ${idB}`;
+  }
+  return null;
+}
+
 function checkSequence(prefix: Action[], rest: Action[]): void {
   const world = new World();
   const computer = new NetworkPolicyComputer();
@@ -373,6 +417,7 @@ function checkSequence(prefix: Action[], rest: Action[]): void {
   const streams = new Map<string, SliceEvent[]>(nodeNames.map((n) => [n, []]));
   const live = new Map(initial);
   computer.onUpdate((nodeName, events) => {
+    assert.equal(misorderedPair(events), null, `${nodeName}: batch order`);
     streams.get(nodeName)?.push(...events);
     // Apply one event at a time: at every step, each policy may name only groups the node
     // has. After the whole batch, every group must be named by some policy.
