@@ -135,7 +135,7 @@ async function replayFlows(options: { flows: OpenFlowPodFlowInstaller; gateway: 
 
 /** Puts each gateway address on the bridge's local port; `ip address replace` makes it idempotent. */
 async function assignGatewayAddresses(bridge: string, ipam: NodeIpam): Promise<void> {
-  const lines = ipam.gateways().map((gateway) => `address replace ${gateway.address}/${gateway.prefixLength} dev ${bridge}${gateway.family === 6 ? " nodad" : ""}`);
+  const lines = ipam.gateways().map((gateway) => `address replace ${gateway.address}/${gateway.prefixLength} dev ${bridge}${gateway.family === "IPv6" ? " nodad" : ""}`);
   lines.push(`link set ${bridge} up`);
   const result = await runCommand("ip", ["-batch", "-"], lines.join("\n") + "\n");
   if (result.code !== 0) throw new Error(`failed to assign gateway addresses to ${bridge}: ${result.stderr.trim()}`);

@@ -324,7 +324,7 @@ function resultOf(attachment: Attachment, request: AgentRequest): CniResult {
   const result: CniResult = {
     interfaces: [{ name: attachment.hostIfName }, { name: attachment.ifName, mac: attachment.mac, mtu: attachment.mtu, sandbox: attachment.netns }],
     ips: attachment.addresses.map((address) => ({ address: `${address.address}/${address.prefixLength}`, gateway: address.gateway, interface: 1 })),
-    routes: attachment.addresses.map((address) => ({ dst: address.family === 6 ? "::/0" : "0.0.0.0/0", gw: address.gateway })),
+    routes: attachment.addresses.map((address) => ({ dst: address.family === "IPv6" ? "::/0" : "0.0.0.0/0", gw: address.gateway })),
   };
   if (request.dns !== undefined) result.dns = request.dns;
   return result;

@@ -1,6 +1,6 @@
 // Rebuilds the attachment records and the IPAM state after an agent restart.
 import type { NodeIpam } from "../ipam/allocator.ts";
-import { familyOf } from "../ipam/cidr.ts";
+import { familyOf } from "../../common/net/cidr.ts";
 import type { Vswitch } from "../../ovsdb/index.ts";
 import { attachmentKey, EXTERNAL_ID } from "./attachment.ts";
 import type { Attachment } from "./attachment.ts";

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { familyOf } from "../../common/net/cidr.ts";
 import { attachmentKey } from "./attachment.ts";
 import type { Attachment } from "./attachment.ts";
 
@@ -24,7 +25,7 @@ export class AttachmentStore {
     for (const file of readdirSync(options.directory)) {
       if (!file.endsWith(".json")) continue;
       try {
-        const record = JSON.parse(readFileSync(join(options.directory, file), "utf8")) as Attachment;
+        const record = withAddressFamilies(JSON.parse(readFileSync(join(options.directory, file), "utf8")) as Attachment);
         store.#records.set(attachmentKey(record), record);
       } catch (error) {
         options.onCorrupt?.(file, error as Error);
@@ -62,4 +63,14 @@ export class AttachmentStore {
   #pathOf(key: string): string {
     return join(this.#directory, createHash("sha256").update(key).digest("hex").slice(0, 32) + ".json");
   }
+}
+
+/**
+ * Sets each address's family from its text, because records written by agents that
+ * numbered the families store 4 or 6 there, and the default route of an ADD result
+ * depends on the family.
+ */
+function withAddressFamilies(record: Attachment): Attachment {
+  for (const address of record.addresses) address.family = familyOf(address.address) ?? address.family;
+  return record;
 }

@@ -1,12 +1,12 @@
 // Node-local pod address allocation from the node's pod CIDRs, persisted to a store file.
 import { readFileSync, renameSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { containsAddress, familyOf, formatAddress, hostMask, parseAddress, parseCidr } from "./cidr.ts";
-import type { Cidr, IpFamily } from "./cidr.ts";
+import { CidrError, containsAddress, familyOf, formatAddress, hostMask, parseAddress, parseCidr } from "../../common/net/cidr.ts";
+import type { Cidr, IPFamily } from "../../common/net/cidr.ts";
 
 /** One address given to an attachment, with the facts the pod needs to use it. */
 export type AllocatedAddress = {
-  family: IpFamily;
+  family: IPFamily;
   address: string;
   prefixLength: number;
   gateway: string;
@@ -76,8 +76,8 @@ export class NodeIpam {
   }
 
   /** Returns the gateway of each family, for the pod flows and the node's gateway interface. */
-  gateways(): { family: IpFamily; address: string; prefixLength: number }[] {
-    return this.#pools.map((pool) => ({ family: pool.cidr.family, address: formatAddress(pool.gateway, pool.cidr.family), prefixLength: pool.cidr.prefixLength }));
+  gateways(): { family: IPFamily; address: string; prefixLength: number }[] {
+    return this.#pools.map((pool) => ({ family: pool.cidr.family, address: formatAddress(pool.cidr.family, pool.gateway), prefixLength: pool.cidr.prefixLength }));
   }
 
   /**
@@ -117,9 +117,9 @@ export class NodeIpam {
     for (const text of addressTexts) {
       const family = familyOf(text);
       if (family === undefined) continue;
-      const value = parseAddress(text);
-      const pool = this.#pools.find((candidate) => candidate.cidr.family === family && containsAddress(candidate.cidr, value));
+      const pool = this.#pools.find((candidate) => containsAddress(candidate.cidr, text));
       if (pool === undefined) continue;
+      const value = parseAddress(text);
       const holder = pool.used.get(value);
       if (holder === owner) continue;
       if (holder !== undefined) throw new IpamError(IpamErrorCode.CONFLICT, `address ${text} is recorded for both ${holder} and ${owner}`);
@@ -206,7 +206,7 @@ export class NodeIpam {
     if (this.#loading) return;
     const store: StoreFile = { version: 1, allocations: {}, cursors: {} };
     for (const [owner, addresses] of this.#owners) store.allocations[owner] = addresses.map((address) => address.address);
-    for (const pool of this.#pools) store.cursors![pool.cidrText] = formatAddress(pool.cursor, pool.cidr.family);
+    for (const pool of this.#pools) store.cursors![pool.cidrText] = formatAddress(pool.cidr.family, pool.cursor);
     const temporary = `${this.#storePath}.tmp`;
     try {
       mkdirSync(dirname(this.#storePath), { recursive: true, mode: 0o700 });
@@ -221,29 +221,39 @@ export class NodeIpam {
 function buildPools(cidrTexts: readonly string[]): Pool[] {
   if (cidrTexts.length === 0) throw new IpamError(IpamErrorCode.INVALID, "no pod CIDR configured; set at least one IPv4 or IPv6 prefix");
   const pools = cidrTexts.map((text) => {
-    const cidr = parseCidr(text);
-    const maxPrefix = cidr.family === 4 ? 30 : 126;
+    const cidr = parsePodCidr(text);
+    const maxPrefix = cidr.family === "IPv4" ? 30 : 126;
     if (cidr.prefixLength > maxPrefix) {
       throw new IpamError(IpamErrorCode.INVALID, `pod CIDR ${text} is too small; use a prefix length of at most ${maxPrefix}`);
     }
-    const broadcast = cidr.network | hostMask(cidr.bits, cidr.prefixLength);
+    const broadcast = cidr.network | hostMask(cidr.family, cidr.prefixLength);
     const gateway = cidr.network + 1n;
     return {
       cidr,
       cidrText: text,
       gateway,
       first: gateway + 1n,
-      last: cidr.family === 4 ? broadcast - 1n : broadcast,
+      last: cidr.family === "IPv4" ? broadcast - 1n : broadcast,
       used: new Map<bigint, string>(),
       cursor: gateway,
     };
   });
-  for (const family of [4, 6] as const) {
+  for (const family of ["IPv4", "IPv6"] as const) {
     if (pools.filter((pool) => pool.cidr.family === family).length > 1) {
-      throw new IpamError(IpamErrorCode.INVALID, `more than one IPv${family} pod CIDR in ${cidrTexts.join(", ")}; give at most one per family`);
+      throw new IpamError(IpamErrorCode.INVALID, `more than one ${family} pod CIDR in ${cidrTexts.join(", ")}; give at most one per family`);
     }
   }
   return pools;
+}
+
+/** Parses one configured prefix, turning a syntax error into IpamError INVALID that names the pod CIDR. */
+function parsePodCidr(text: string): Cidr {
+  try {
+    return parseCidr(text);
+  } catch (error) {
+    if (!(error instanceof CidrError)) throw error;
+    throw new IpamError(IpamErrorCode.INVALID, `pod CIDR ${JSON.stringify(text)} is invalid: ${error.reason}`, { cause: error });
+  }
 }
 
 /** Next-fit search from the cursor, wrapping once. */
@@ -262,8 +272,8 @@ function findFree(pool: Pool): bigint | undefined {
 function describeAddress(pool: Pool, value: bigint): AllocatedAddress {
   return {
     family: pool.cidr.family,
-    address: formatAddress(value, pool.cidr.family),
+    address: formatAddress(pool.cidr.family, value),
     prefixLength: pool.cidr.prefixLength,
-    gateway: formatAddress(pool.gateway, pool.cidr.family),
+    gateway: formatAddress(pool.cidr.family, pool.gateway),
   };
 }

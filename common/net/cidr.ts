@@ -23,14 +23,25 @@ export type CidrErrorCode = (typeof CidrErrorCode)[keyof typeof CidrErrorCode];
 
 export class CidrError extends Error {
   readonly code: CidrErrorCode;
+  /** The rejected text. */
   readonly value: string;
+  /**
+   * The problem with `value` and its fix, without the value itself, for callers that
+   * name the value in their own words ("pod CIDR ... is invalid: <reason>").
+   */
+  readonly reason: string;
 
-  constructor(code: CidrErrorCode, value: string, message: string) {
-    super(message);
+  constructor(options: { code: CidrErrorCode; value: string; reason: string; message: string }) {
+    super(options.message);
     this.name = "CidrError";
-    this.code = code;
-    this.value = value;
+    this.code = options.code;
+    this.value = options.value;
+    this.reason = options.reason;
   }
+}
+
+function invalidCidr(code: CidrErrorCode, text: string, reason: string): CidrError {
+  return new CidrError({ code, value: text, reason, message: `invalid CIDR "${text}": ${reason}` });
 }
 
 /**
@@ -40,39 +51,46 @@ export class CidrError extends Error {
 export function parseCidr(text: string): Cidr {
   const slash = text.indexOf("/");
   if (slash < 0) {
-    throw new CidrError(CidrErrorCode.invalidPrefix, text, `invalid CIDR "${text}": missing "/prefix-length"`);
+    throw invalidCidr(CidrErrorCode.invalidPrefix, text, 'missing "/prefix-length"');
   }
   const addressText = text.slice(0, slash);
   const prefixText = text.slice(slash + 1);
   const family = familyOf(addressText);
   if (family === undefined) {
-    throw new CidrError(CidrErrorCode.invalidAddress, text, `invalid CIDR "${text}": "${addressText}" is not an IPv4 or IPv6 address`);
+    throw invalidCidr(CidrErrorCode.invalidAddress, text, `"${addressText}" is not an IPv4 or IPv6 address`);
   }
   const bits = ADDRESS_BITS[family];
   if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits) {
-    throw new CidrError(CidrErrorCode.invalidPrefix, text, `invalid CIDR "${text}": prefix length must be an integer from 0 to ${bits}`);
+    throw invalidCidr(CidrErrorCode.invalidPrefix, text, `prefix length must be an integer from 0 to ${bits}`);
   }
   const prefixLength = Number(prefixText);
   const address = parseAddress(addressText);
   const network = address & prefixMask(family, prefixLength);
   if (network !== address) {
     const suggestion = formatCidr({ family, network, prefixLength });
-    throw new CidrError(CidrErrorCode.hostBitsSet, text, `invalid CIDR "${text}": host bits are set; did you mean ${suggestion}?`);
+    throw invalidCidr(CidrErrorCode.hostBitsSet, text, `host bits are set; did you mean ${suggestion}?`);
   }
   return { family, network, prefixLength };
 }
 
+/**
+ * Returns the family of an address text, or undefined for anything else. A scoped IPv6
+ * address with a zone index ("fe80::1%eth0") is rejected: the zone names a link on one
+ * host and is not part of the 128-bit address that prefixes are computed on.
+ */
 export function familyOf(address: string): IPFamily | undefined {
   if (isIPv4(address)) return "IPv4";
-  if (isIPv6(address)) return "IPv6";
+  if (isIPv6(address) && !address.includes("%")) return "IPv6";
   return undefined;
 }
 
-/** Parses an IPv4 or IPv6 address (already checked by familyOf) into an integer. */
+/** Parses an IPv4 or IPv6 address into an integer. Throws CidrError for text that familyOf rejects. */
 export function parseAddress(address: string): bigint {
-  if (isIPv4(address)) return parseIPv4(address);
-  if (isIPv6(address)) return parseIPv6(address);
-  throw new CidrError(CidrErrorCode.invalidAddress, address, `invalid IP address "${address}"`);
+  const family = familyOf(address);
+  if (family === "IPv4") return parseIPv4(address);
+  if (family === "IPv6") return parseIPv6(address);
+  const reason = address.includes("%") ? "an IPv6 zone index (%...) is not allowed; remove it" : "not an IPv4 or IPv6 address";
+  throw new CidrError({ code: CidrErrorCode.invalidAddress, value: address, reason, message: `invalid IP address "${address}": ${reason}` });
 }
 
 function parseIPv4(address: string): bigint {
@@ -140,10 +158,25 @@ export function formatCidr(cidr: Cidr): string {
   return `${formatAddress(cidr.family, cidr.network)}/${cidr.prefixLength}`;
 }
 
+/** Returns the network bits of a prefix as a mask, e.g. 0xffffff00 for an IPv4 /24. */
 export function prefixMask(family: IPFamily, prefixLength: number): bigint {
-  const bits = BigInt(ADDRESS_BITS[family]);
-  const all = (1n << bits) - 1n;
-  return all ^ ((1n << (bits - BigInt(prefixLength))) - 1n);
+  const all = (1n << BigInt(ADDRESS_BITS[family])) - 1n;
+  return all ^ hostMask(family, prefixLength);
+}
+
+/** Returns the host bits of a prefix as a mask, e.g. 0xff for an IPv4 /24, so `network | hostMask` is the last address. */
+export function hostMask(family: IPFamily, prefixLength: number): bigint {
+  return (1n << BigInt(ADDRESS_BITS[family] - prefixLength)) - 1n;
+}
+
+/**
+ * Checks whether the address text lies inside `cidr`. An address of the other family is
+ * never inside, so IPv4 10.0.0.1 is not in ::/0. Throws CidrError for text that familyOf rejects.
+ */
+export function containsAddress(cidr: Cidr, address: string): boolean {
+  const value = parseAddress(address);
+  if (familyOf(address) !== cidr.family) return false;
+  return (value & prefixMask(cidr.family, cidr.prefixLength)) === cidr.network;
 }
 
 /** Whether `inner` lies entirely inside `outer` (same family, equal or longer prefix). */

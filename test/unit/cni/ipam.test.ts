@@ -4,7 +4,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { IpamError, NodeIpam } from "../../../agent/ipam/allocator.ts";
-import { formatAddress, parseAddress, parseCidr } from "../../../agent/ipam/cidr.ts";
 
 function tempStore(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), "syn-ipam-"));
@@ -18,7 +17,7 @@ test("ipam skips network, gateway and broadcast", (t) => {
   const addresses = ["a", "b", "c", "d", "e"].map((owner) => ipam.allocate(owner)[0]?.address);
   assert.deepEqual(addresses, ["10.1.0.2", "10.1.0.3", "10.1.0.4", "10.1.0.5", "10.1.0.6"]);
   assert.throws(() => ipam.allocate("f"), (error: unknown) => error instanceof IpamError && error.code === "IPAM_EXHAUSTED" && /10\.1\.0\.0\/29/.test(error.message));
-  assert.deepEqual(ipam.gateways(), [{ family: 4, address: "10.1.0.1", prefixLength: 29 }]);
+  assert.deepEqual(ipam.gateways(), [{ family: "IPv4", address: "10.1.0.1", prefixLength: 29 }]);
 });
 
 test("ipam is idempotent per owner", (t) => {
@@ -41,8 +40,8 @@ test("ipam dual-stack allocates both or nothing", (t) => {
   const ipam = NodeIpam.open({ podCidrs: ["10.1.0.0/30", "fd00:1::/64"], storePath: tempStore(t) });
   const pair = ipam.allocate("a");
   assert.deepEqual(pair, [
-    { family: 4, address: "10.1.0.2", prefixLength: 30, gateway: "10.1.0.1" },
-    { family: 6, address: "fd00:1::2", prefixLength: 64, gateway: "fd00:1::1" },
+    { family: "IPv4", address: "10.1.0.2", prefixLength: 30, gateway: "10.1.0.1" },
+    { family: "IPv6", address: "fd00:1::2", prefixLength: 64, gateway: "fd00:1::1" },
   ]);
   // The /30 has one usable address, so the next owner fails and must not hold an IPv6 address.
   assert.throws(() => ipam.allocate("b"), IpamError);
@@ -77,31 +76,74 @@ test("ipam rejects a corrupt store", (t) => {
   assert.throws(() => NodeIpam.open({ podCidrs: ["10.1.0.0/24"], storePath }), /not valid JSON/);
 });
 
-const BAD_CIDRS: string[][] = [[], ["10.1.0.0"], ["10.1.0.1/24"], ["10.1.0.0/33"], ["10.1.0.0/31"], ["fd00::/127"], ["10.1.0.0/24", "10.2.0.0/24"], ["nonsense/8"]];
-for (const cidrs of BAD_CIDRS) {
-  test(`ipam rejects pod CIDRs ${JSON.stringify(cidrs)}`, (t) => {
-    assert.throws(() => NodeIpam.open({ podCidrs: cidrs, storePath: tempStore(t) }));
-  });
-}
-
-// RFC 5952 text forms, checked against `ip` output conventions.
-const V6_FORMS: [string, string][] = [
-  ["fd00:0:0:0:0:0:0:1", "fd00::1"],
-  ["2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"],
-  ["2001:0db8:0000:0000:0000:0000:0002:0001", "2001:db8::2:1"],
-  ["0:0:0:0:0:0:0:0", "::"],
-  ["2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"],
-  ["::ffff:192.0.2.1", "::ffff:c000:201"],
+// Each invalid configuration raises IpamError IPAM_INVALID with a message that names the
+// pod CIDR and gives the fix.
+const BAD_CIDRS: { cidrs: string[]; message: string }[] = [
+  { cidrs: [], message: "no pod CIDR configured; set at least one IPv4 or IPv6 prefix" },
+  { cidrs: ["10.1.0.0"], message: 'pod CIDR "10.1.0.0" is invalid: missing "/prefix-length"' },
+  { cidrs: ["10.1.0.1/24"], message: 'pod CIDR "10.1.0.1/24" is invalid: host bits are set; did you mean 10.1.0.0/24?' },
+  { cidrs: ["fd00:1::1/64"], message: 'pod CIDR "fd00:1::1/64" is invalid: host bits are set; did you mean fd00:1::/64?' },
+  { cidrs: ["10.1.0.0/33"], message: 'pod CIDR "10.1.0.0/33" is invalid: prefix length must be an integer from 0 to 32' },
+  { cidrs: ["fd00::/129"], message: 'pod CIDR "fd00::/129" is invalid: prefix length must be an integer from 0 to 128' },
+  { cidrs: ["nonsense/8"], message: 'pod CIDR "nonsense/8" is invalid: "nonsense" is not an IPv4 or IPv6 address' },
+  { cidrs: ["fe80::%eth0/64"], message: 'pod CIDR "fe80::%eth0/64" is invalid: "fe80::%eth0" is not an IPv4 or IPv6 address' },
+  { cidrs: ["10.1.0.0/31"], message: "pod CIDR 10.1.0.0/31 is too small; use a prefix length of at most 30" },
+  { cidrs: ["fd00::/127"], message: "pod CIDR fd00::/127 is too small; use a prefix length of at most 126" },
+  { cidrs: ["10.1.0.0/24", "10.2.0.0/24"], message: "more than one IPv4 pod CIDR in 10.1.0.0/24, 10.2.0.0/24; give at most one per family" },
+  { cidrs: ["fd00:1::/64", "10.1.0.0/24", "fd00:2::/64"], message: "more than one IPv6 pod CIDR in fd00:1::/64, 10.1.0.0/24, fd00:2::/64; give at most one per family" },
 ];
-for (const [input, expected] of V6_FORMS) {
-  test(`ipv6 ${input} formats as ${expected}`, () => {
-    assert.equal(formatAddress(parseAddress(input), 6), expected);
+for (const { cidrs, message } of BAD_CIDRS) {
+  test(`ipam rejects pod CIDRs ${JSON.stringify(cidrs)}`, (t) => {
+    assert.throws(
+      () => NodeIpam.open({ podCidrs: cidrs, storePath: tempStore(t) }),
+      (error: unknown) => {
+        assert.ok(error instanceof IpamError, `expected IpamError, got ${String(error)}`);
+        assert.equal(error.code, "IPAM_INVALID");
+        assert.equal(error.message, message);
+        return true;
+      },
+    );
   });
 }
 
-test("cidr parse reads family and length", () => {
-  assert.deepEqual(parseCidr("192.168.4.0/22"), { family: 4, network: 0xc0a80400n, prefixLength: 22, bits: 32 });
-  assert.equal(parseCidr("fd00:10::/64").network, 0xfd000010000000000000000000000000n);
+test("ipam keeps the CIDR error as cause", (t) => {
+  assert.throws(
+    () => NodeIpam.open({ podCidrs: ["10.1.0.1/24"], storePath: tempStore(t) }),
+    (error: unknown) => {
+      assert.ok(error instanceof IpamError);
+      const cause = error.cause as { code?: unknown; value?: unknown } | undefined;
+      assert.equal(cause?.code, "CIDR_HOST_BITS_SET");
+      assert.equal(cause?.value, "10.1.0.1/24");
+      return true;
+    },
+  );
+});
+
+test("ipam restore matches addresses by family", (t) => {
+  const ipam = NodeIpam.open({ podCidrs: ["10.1.0.0/24", "fd00:1::/64"], storePath: tempStore(t) });
+  // ::a01:7 has the same low 32 bits as 10.1.0.7 but is not inside either pod CIDR.
+  ipam.restore("a", ["::a01:7", "fe80::1%eth0", "not-an-address", "fd00:1::7", "10.1.0.7"]);
+  assert.deepEqual(ipam.lookup("a"), [
+    { family: "IPv6", address: "fd00:1::7", prefixLength: 64, gateway: "fd00:1::1" },
+    { family: "IPv4", address: "10.1.0.7", prefixLength: 24, gateway: "10.1.0.1" },
+  ]);
+  assert.deepEqual(ipam.usage().map((usage) => usage.used), [1, 1]);
+});
+
+test("ipam restore keeps one address per family", (t) => {
+  const ipam = NodeIpam.open({ podCidrs: ["10.1.0.0/24"], storePath: tempStore(t) });
+  ipam.restore("a", ["10.1.0.7", "10.1.0.8"]);
+  assert.deepEqual(ipam.lookup("a")?.map((address) => address.address), ["10.1.0.7"]);
+  assert.equal(ipam.usage()[0]?.used, 1);
+});
+
+test("ipam IPv6 prefix gives out its last address", (t) => {
+  const ipam = NodeIpam.open({ podCidrs: ["fd00:1::/126"], storePath: tempStore(t) });
+  // A /126 holds fd00:1:: to fd00:1::3; IPv6 has no broadcast address, so ::2 and ::3 are usable.
+  assert.equal(ipam.allocate("a")[0]?.address, "fd00:1::2");
+  assert.equal(ipam.allocate("b")[0]?.address, "fd00:1::3");
+  assert.throws(() => ipam.allocate("c"), (error: unknown) => error instanceof IpamError && error.code === "IPAM_EXHAUSTED" && error.message.startsWith("pod CIDR fd00:1::/126 has no free address"));
+  assert.deepEqual(ipam.gateways(), [{ family: "IPv6", address: "fd00:1::1", prefixLength: 126 }]);
 });
 
 test("ipam fills a /24 with 253 distinct addresses", (t) => {

@@ -3,7 +3,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { describe, it } from "node:test";
 import type { V1Node } from "@kubernetes/client-node";
 import { IpamError, NodeCidrAllocator } from "../../../controller/ipam/allocator.ts";
-import { formatCidr, parseCidr } from "../../../common/net/cidr.ts";
+import { CidrError, containsAddress, familyOf, formatAddress, formatCidr, hostMask, parseAddress, parseCidr, prefixMask } from "../../../common/net/cidr.ts";
 import { NodeIpamController } from "../../../controller/ipam/node-ipam.ts";
 import type { NodeEvent, NodeWriter } from "../../../controller/kube/node-writer.ts";
 import { createSilentLogger } from "../../../common/log/logger.ts";
@@ -31,6 +31,108 @@ describe("CIDR text", () => {
 
   it("rejects host bits", () => {
     assert.throws(() => parseCidr("fd00::1/64"), /host bits are set; did you mean fd00::\/64/);
+  });
+
+  it("reads family, network and length", () => {
+    assert.deepEqual(parseCidr("192.168.4.0/22"), { family: "IPv4", network: 0xc0a80400n, prefixLength: 22 });
+    assert.deepEqual(parseCidr("fd00:10::/64"), { family: "IPv6", network: 0xfd000010000000000000000000000000n, prefixLength: 64 });
+  });
+
+  it("gives the reason apart from the value", () => {
+    assert.throws(
+      () => parseCidr("10.1.0.1/24"),
+      (error: unknown) => {
+        assert.ok(error instanceof CidrError);
+        assert.equal(error.code, "CIDR_HOST_BITS_SET");
+        assert.equal(error.value, "10.1.0.1/24");
+        assert.equal(error.reason, "host bits are set; did you mean 10.1.0.0/24?");
+        assert.equal(error.message, 'invalid CIDR "10.1.0.1/24": host bits are set; did you mean 10.1.0.0/24?');
+        return true;
+      },
+    );
+  });
+});
+
+describe("IP address text", () => {
+  // RFC 5952 section 4: lower case, no leading zeros, the longest run of two or more zero
+  // hextets shortened to "::" (the first on a tie), a single zero hextet kept.
+  const v6: [string, string][] = [
+    ["fd00:0:0:0:0:0:0:1", "fd00::1"],
+    ["2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"],
+    ["2001:0db8:0000:0000:0000:0000:0002:0001", "2001:db8::2:1"],
+    ["0:0:0:0:0:0:0:0", "::"],
+    ["2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"],
+    ["::ffff:192.0.2.1", "::ffff:c000:201"],
+  ];
+  for (const [input, expected] of v6) {
+    it(`formats ${input} as ${expected}`, () => assert.equal(formatAddress("IPv6", parseAddress(input)), expected));
+  }
+
+  it("parses IPv4 into 32 bits", () => {
+    assert.equal(parseAddress("192.0.2.1"), 0xc0000201n);
+    assert.equal(formatAddress("IPv4", 0xc0000201n), "192.0.2.1");
+  });
+
+  it("rejects an IPv6 zone index", () => {
+    assert.equal(familyOf("fe80::1%eth0"), undefined);
+    assert.equal(familyOf("fe80::1"), "IPv6");
+    assert.throws(
+      () => parseAddress("fe80::1%eth0"),
+      (error: unknown) => error instanceof CidrError && error.code === "CIDR_INVALID_ADDRESS" && error.message === 'invalid IP address "fe80::1%eth0": an IPv6 zone index (%...) is not allowed; remove it',
+    );
+  });
+
+  it("rejects text that is no address", () => {
+    for (const text of ["", "10.0.0", "10.0.0.256", "fd00:::1", "host.example"]) {
+      assert.equal(familyOf(text), undefined, text);
+      assert.throws(() => parseAddress(text), (error: unknown) => error instanceof CidrError && error.message === `invalid IP address "${text}": not an IPv4 or IPv6 address`, text);
+    }
+  });
+});
+
+describe("prefix masks", () => {
+  const masks: { family: "IPv4" | "IPv6"; prefixLength: number; prefix: bigint; host: bigint }[] = [
+    { family: "IPv4", prefixLength: 0, prefix: 0n, host: 0xffffffffn },
+    { family: "IPv4", prefixLength: 24, prefix: 0xffffff00n, host: 0xffn },
+    { family: "IPv4", prefixLength: 30, prefix: 0xfffffffcn, host: 0x3n },
+    { family: "IPv4", prefixLength: 32, prefix: 0xffffffffn, host: 0n },
+    { family: "IPv6", prefixLength: 0, prefix: 0n, host: 0xffffffffffffffffffffffffffffffffn },
+    { family: "IPv6", prefixLength: 64, prefix: 0xffffffffffffffff0000000000000000n, host: 0xffffffffffffffffn },
+    { family: "IPv6", prefixLength: 126, prefix: 0xfffffffffffffffffffffffffffffffcn, host: 0x3n },
+    { family: "IPv6", prefixLength: 128, prefix: 0xffffffffffffffffffffffffffffffffn, host: 0n },
+  ];
+  for (const { family, prefixLength, prefix, host } of masks) {
+    it(`${family} /${prefixLength}`, () => {
+      assert.equal(prefixMask(family, prefixLength), prefix);
+      assert.equal(hostMask(family, prefixLength), host);
+    });
+  }
+});
+
+describe("containsAddress", () => {
+  const cases: [string, string, boolean][] = [
+    ["10.1.0.0/24", "10.1.0.0", true],
+    ["10.1.0.0/24", "10.1.0.255", true],
+    ["10.1.0.0/24", "10.1.1.0", false],
+    ["10.1.0.0/24", "10.0.255.255", false],
+    ["0.0.0.0/0", "255.255.255.255", true],
+    ["10.1.0.7/32", "10.1.0.7", true],
+    ["10.1.0.7/32", "10.1.0.8", false],
+    ["fd00:1::/64", "fd00:1::ffff:ffff:ffff:ffff", true],
+    ["fd00:1::/64", "fd00:1:0:1::", false],
+    ["::/0", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", true],
+    // The families never mix, even where the integers would match.
+    ["::/0", "10.1.0.7", false],
+    ["0.0.0.0/0", "::a01:7", false],
+    ["::/96", "::a01:7", true],
+  ];
+  for (const [cidr, address, expected] of cases) {
+    it(`${address} ${expected ? "in" : "not in"} ${cidr}`, () => assert.equal(containsAddress(parseCidr(cidr), address), expected));
+  }
+
+  it("rejects text that is no address", () => {
+    assert.throws(() => containsAddress(parseCidr("10.0.0.0/8"), "10.0.0"), CidrError);
+    assert.throws(() => containsAddress(parseCidr("fe80::/64"), "fe80::1%eth0"), CidrError);
   });
 });
 
