@@ -6,7 +6,7 @@
 // name), because the controller only hands a CIDR to a node after its previous owner is
 // gone. Status updates of the old node do not flip the route back, and its later delete
 // leaves the new owner's route alone: every CIDR has exactly one route at all times.
-import { cidrContains, familyOf, formatCidr, parseAddress, type Cidr } from "../../common/net/cidr.ts";
+import { containsAddress, familyOf, formatCidr, type Cidr } from "../../common/net/cidr.ts";
 import type { EncapMode } from "./modes.ts";
 
 /** Another node as the routing rules see it. */
@@ -91,10 +91,8 @@ function claimsLater(candidate: PeerNode, current: PeerNode): boolean {
 export function routeVia(transportIP: string, options: RouteOptions): RouteVia {
   if (options.mode === "encap") return "tunnel";
   if (options.mode === "noEncap") return "underlay";
-  const family = familyOf(transportIP);
-  if (family === undefined) return "tunnel";
-  const host: Cidr = { family, network: parseAddress(transportIP), prefixLength: family === "IPv4" ? 32 : 128 };
-  return options.localSubnets.some((subnet) => subnet.family === family && cidrContains(subnet, host)) ? "underlay" : "tunnel";
+  if (familyOf(transportIP) === undefined) return "tunnel";
+  return options.localSubnets.some((subnet) => containsAddress(subnet, transportIP)) ? "underlay" : "tunnel";
 }
 
 /** Compares two route lists by key. */
