@@ -24,7 +24,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 if ! command -v kubectl >/dev/null; then
-  echo "setup: kubectl not found; the API server's kubectl tests will be skipped (install kubectl to run them)" >&2
+  echo "setup: kubectl not found; the demo and bin/switchyard-cluster apply/delete need it, and the tests that use it will be skipped (install kubectl 1.32)" >&2
 fi
 
 stamp=node_modules/.switchyard-lock-sha

@@ -132,6 +132,10 @@ async function readyPod(core: CoreV1Api, text: string): Promise<V1Pod> {
   try {
     pod = await core.readNamespacedPod(ref);
   } catch (error) {
+    if ((error as { code?: number }).code === 404) {
+      const hint = ref.namespace === "default" ? "; name a pod of another namespace as NAMESPACE/NAME" : "";
+      throw new ClusterError(ClusterErrorCode.PodNotReady, `pod ${ref.namespace}/${ref.name} not found${hint}`, { cause: error });
+    }
     throw new ClusterError(ClusterErrorCode.PodNotReady, `cannot read pod ${ref.namespace}/${ref.name}: ${errorMessage(error)}`, { cause: error });
   }
   if (!isProbeable(pod)) {

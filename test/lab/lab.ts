@@ -232,8 +232,9 @@ async function checkNamespacesFree(names: readonly string[]): Promise<void> {
   if (clashing.length > 0) {
     throw new LabError(
       LabErrorCode.ResourceConflict,
-      `namespace(s) ${clashing.join(", ")} already exist but no lab state records them: ` +
-        `if they are left over from an old lab, remove them with ip netns del NAME, or choose another --name`,
+      `namespace(s) ${clashing.join(", ")} already exist but no lab state in this folder records them: ` +
+        `they may belong to a running lab under another state folder (--state-dir or SWITCHYARD_LAB_DIR), so choose another --name; ` +
+        `only if they are left over from an old lab, remove them with ip netns del NAME`,
     );
   }
 }

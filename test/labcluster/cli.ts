@@ -8,7 +8,7 @@ import { parsePortSpecs } from "../cluster/cli.ts";
 import { probe, renderMatrix } from "../cluster/index.ts";
 import { flushSctpConntrack, probeClusterMatrix } from "./matrix.ts";
 import type { PortSpec } from "../cluster/index.ts";
-import { maxNodes } from "../lab/index.ts";
+import { maxNodes, resolveStateRoot } from "../lab/index.ts";
 import { defaultClusterName, downCluster, loadClusterKubeConfig, requireCluster, upCluster } from "./cluster.ts";
 import { clusterModes, parseMode } from "./config.ts";
 import { ClusterUpError, ClusterUpErrorCode, errorText } from "./errors.ts";
@@ -59,6 +59,12 @@ function kubectl(kubeconfig: string, args: readonly string[]): number {
   return result.status ?? ExitCode.Error;
 }
 
+/** Returns the options that name this cluster in follow-up commands: --name, and --state-dir unless it is the default folder. */
+function clusterFlags(options: CommonOptions): string {
+  const root = resolveStateRoot(options.stateDir);
+  return root === resolveStateRoot(undefined) ? `--name ${options.name}` : `--name ${options.name} --state-dir ${root}`;
+}
+
 function addUp(program: Command): void {
   withCommon(program.command("up").description("start a local cluster: lab, API server, controller, and per node an agent, the CNI plugin and a pod runner"))
     .option("--nodes <n>", `number of nodes, 1 to ${maxNodes}`, parseNodeCount, 2)
@@ -66,12 +72,13 @@ function addUp(program: Command): void {
     .option("--keep-on-failure", "leave what was started when a step fails, to read its logs")
     .action(async (options: CommonOptions & { nodes: number; mode: string; keepOnFailure?: boolean }) => {
       const cluster = await upCluster({ name: options.name, stateDir: options.stateDir, nodes: options.nodes, mode: parseMode(options.mode), keepOnFailure: options.keepOnFailure, log: progress });
+      const where = clusterFlags(options);
       const text = [
         `cluster ${cluster.state.name} is up: ${cluster.state.nodes.length} nodes, mode ${cluster.state.mode}`,
         `  export KUBECONFIG=${cluster.state.kubeconfig}`,
         "  kubectl get nodes -o wide",
-        `  switchyard-cluster apply -f FILE --name ${cluster.state.name}`,
-        `  switchyard-cluster down --name ${cluster.state.name}`,
+        `  bin/switchyard-cluster apply -f FILE ${where}`,
+        `  bin/switchyard-cluster down ${where}`,
         "",
       ].join("\n");
       print(options, cluster.state, text);
@@ -81,7 +88,8 @@ function addUp(program: Command): void {
 function addDown(program: Command): void {
   withCommon(program.command("down").description("stop every process of the cluster by PID, remove its pods and its lab; harmless when absent")).action(async (options: CommonOptions) => {
     const result = await downCluster({ name: options.name, stateDir: options.stateDir, log: progress });
-    print(options, result, result.existed ? `cluster ${options.name} removed\n` : `no cluster named ${options.name}: nothing is left to remove\n`);
+    const absent = `no cluster named ${options.name} under ${resolveStateRoot(options.stateDir)}: nothing is left to remove (a cluster started with --state-dir or SWITCHYARD_LAB_DIR needs the same folder here)\n`;
+    print(options, result, result.existed ? `cluster ${options.name} removed\n` : absent);
   });
 }
 

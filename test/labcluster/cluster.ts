@@ -21,7 +21,7 @@ import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 
 import { renderKubeconfig } from "../apiserver/kubeconfig.ts";
 import { registerNode } from "../cluster/node-registration.ts";
-import { downLab, readLab, upLab } from "../lab/index.ts";
+import { downLab, readLab, resolveStateRoot, run, upLab } from "../lab/index.ts";
 import type { Lab, LabLocation } from "../lab/index.ts";
 import { agentConfig, clusterPaths, cniConflist, controllerConfig, inLabApiPort, subnetsForMode } from "./config.ts";
 import type { ClusterMode, ClusterPaths } from "./config.ts";
@@ -189,6 +189,24 @@ async function installCniStep(context: UpContext): Promise<void> {
   context.log(`installed the CNI plugin and a conflist for each node under ${context.paths.dir}`);
 }
 
+/**
+ * Pings every other node's underlay address from each node once. The userspace datapath
+ * drops a tunnelled packet while it resolves the remote node's MAC address (it learns it
+ * from the ARP reply), so without this the first probe between two nodes can time out
+ * although nothing blocks it. A failed ping is logged, not raised: probes show the fault.
+ */
+async function resolvePeerAddresses(context: UpContext): Promise<void> {
+  const { nodes } = context.lab;
+  const pings = nodes.flatMap((from) => nodes.filter((to) => to !== from).map((to) => ({ from, to })));
+  await Promise.all(
+    pings.map(({ from, to }) =>
+      run(["ping", "-c", "1", "-W", "1", to.underlayIp], { netns: from.netns, timeoutMs: 5_000 }).catch(() =>
+        context.log(`${from.name} got no ping reply from ${to.name} at ${to.underlayIp}; its first packets may be lost`),
+      ),
+    ),
+  );
+}
+
 async function startAgentsStep(context: UpContext): Promise<void> {
   const { lab, paths } = context;
   const started: DaemonRecord[] = [];
@@ -215,6 +233,7 @@ async function startAgentsStep(context: UpContext): Promise<void> {
   }
   await Promise.all(started.map((daemon) => waitForAgentReady(daemon, context.options.agentTimeoutMs ?? 90_000)));
   context.log("every agent reports ready");
+  await resolvePeerAddresses(context);
 }
 
 /** Waits for the agent's "agent ready" log line, written once its flows are installed. */
@@ -340,7 +359,10 @@ export async function readCluster(options: LabLocation & { name: string }): Prom
 export async function requireCluster(options: LabLocation & { name: string }): Promise<RunningCluster> {
   const cluster = await readCluster(options);
   if (cluster === undefined) {
-    throw new ClusterUpError(ClusterUpErrorCode.ClusterNotFound, `no cluster named ${options.name}: start one with switchyard-cluster up --name ${options.name}`);
+    throw new ClusterUpError(
+      ClusterUpErrorCode.ClusterNotFound,
+      `no cluster named ${options.name} under ${resolveStateRoot(options.stateDir)}: start one with switchyard-cluster up --name ${options.name}, or pass the --state-dir it was started with`,
+    );
   }
   return cluster;
 }

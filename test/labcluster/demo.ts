@@ -81,8 +81,13 @@ function pod(context: DemoContext, name: string): V1Pod {
 }
 
 async function kubectl(context: DemoContext, args: readonly string[]): Promise<string> {
-  const { stdout } = await execFileAsync("kubectl", ["--kubeconfig", context.cluster.state.kubeconfig, ...args]);
-  return stdout;
+  try {
+    const { stdout } = await execFileAsync("kubectl", ["--kubeconfig", context.cluster.state.kubeconfig, ...args]);
+    return stdout;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    throw new ClusterUpError(ClusterUpErrorCode.CommandFailed, "kubectl not found: the demo applies its manifests with it; install kubectl (1.32 tested) and run the demo again", { cause: error });
+  }
 }
 
 async function land(context: DemoContext, ship: Ship, timeoutSeconds = landingTimeoutSeconds): Promise<HttpOutcome> {

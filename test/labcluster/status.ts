@@ -2,7 +2,7 @@
 // Pods the API server reports.
 import { CoreV1Api } from "@kubernetes/client-node";
 
-import { labStatus } from "../lab/index.ts";
+import { labStatus, resolveStateRoot } from "../lab/index.ts";
 import type { LabLocation } from "../lab/index.ts";
 import { loadClusterKubeConfig, readCluster } from "./cluster.ts";
 import { isDaemonAlive } from "./daemons.ts";
@@ -10,6 +10,8 @@ import { errorText } from "./errors.ts";
 
 export interface ClusterStatus {
   name: string;
+  /** Folder searched for the cluster's lab folder. */
+  stateRoot: string;
   present: boolean;
   /** Present, `up` finished, the lab is healthy and every process is alive. */
   healthy: boolean;
@@ -23,7 +25,7 @@ export interface ClusterStatus {
 
 /** Collects the status; never raises for a missing or broken cluster, it lists problems instead. */
 export async function clusterStatus(options: LabLocation & { name: string }): Promise<ClusterStatus> {
-  const status: ClusterStatus = { name: options.name, present: false, healthy: false, mode: undefined, kubeconfig: undefined, daemons: [], nodes: [], pods: [], problems: [] };
+  const status: ClusterStatus = { name: options.name, stateRoot: resolveStateRoot(options.stateDir), present: false, healthy: false, mode: undefined, kubeconfig: undefined, daemons: [], nodes: [], pods: [], problems: [] };
   const cluster = await readCluster(options);
   if (cluster === undefined) return status;
   const { state } = cluster;
@@ -64,7 +66,7 @@ export async function clusterStatus(options: LabLocation & { name: string }): Pr
 
 /** Renders the status as aligned text for a terminal. */
 export function renderStatus(status: ClusterStatus): string {
-  if (!status.present) return `cluster ${status.name}: absent\n`;
+  if (!status.present) return `cluster ${status.name}: absent under ${status.stateRoot} (a cluster started with --state-dir or SWITCHYARD_LAB_DIR needs the same folder here)\n`;
   const lines = [`cluster ${status.name} (${status.mode ?? "?"}): ${status.healthy ? "healthy" : "unhealthy"}`, `kubeconfig: ${status.kubeconfig ?? "?"}`, "", "PROCESS\tPID\tNETNS\tSTATE"];
   for (const daemon of status.daemons) lines.push(`${daemon.name}\t${daemon.pid}\t${daemon.netns ?? "(root)"}\t${daemon.alive ? "alive" : "dead"}`);
   lines.push("", "NODE\tINTERNAL-IP\tPOD-CIDR");

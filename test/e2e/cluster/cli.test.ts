@@ -75,6 +75,12 @@ describe("switchyard-cluster cli", { skip: isRoot ? false : "needs root", timeou
     assert.match(result.stdout, /blocked/);
   });
 
+  test("probe of a missing pod names it", () => {
+    const result = run(["probe", "tiefighter", "nosuchpod", "80"]);
+    assert.equal(result.status, 2, result.stderr);
+    assert.ok(result.stderr.includes("pod default/nosuchpod not found; name a pod of another namespace as NAMESPACE/NAME"), result.stderr);
+  });
+
   test("flows lists br-int tables", () => {
     const result = run(["flows", "node2", "--json"]);
     assert.equal(result.status, 0, result.stderr);

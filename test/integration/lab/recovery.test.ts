@@ -187,7 +187,10 @@ describe("lab cleanup", () => {
     const name = labName("clash");
     spawnSync("ip", ["netns", "add", `${name}-n1`]);
     try {
-      await assert.rejects(upLab({ name, nodes: 1, stateDir }), (error: unknown) => error instanceof LabError && error.code === LabErrorCode.ResourceConflict);
+      await assert.rejects(
+        upLab({ name, nodes: 1, stateDir }),
+        (error: unknown) => error instanceof LabError && error.code === LabErrorCode.ResourceConflict && error.message.includes("under another state folder (--state-dir or SWITCHYARD_LAB_DIR)"),
+      );
       assert.deepEqual(namespacesOf(name), [`${name}-n1`], "the foreign namespace is left alone");
       assert.equal(await readLab({ name, stateDir }), undefined);
     } finally {

@@ -89,7 +89,7 @@ describe("absent cluster", () => {
   test("status exits 3", () => {
     const result = runCli(["status", "--name", "sykabsent"]);
     assert.equal(result.status, 3);
-    assert.equal(result.stdout, "cluster sykabsent: absent\n");
+    assert.equal(result.stdout, `cluster sykabsent: absent under ${stateDir} (a cluster started with --state-dir or SWITCHYARD_LAB_DIR needs the same folder here)\n`);
   });
 
   test("status --json", () => {
@@ -116,7 +116,10 @@ describe("absent cluster", () => {
   test("probe names the fix", () => {
     const result = runCli(["probe", "a", "b", "80", "--name", "sykabsent"]);
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /no cluster named sykabsent: start one with switchyard-cluster up --name sykabsent/);
+    assert.ok(
+      result.stderr.includes(`no cluster named sykabsent under ${stateDir}: start one with switchyard-cluster up --name sykabsent, or pass the --state-dir it was started with`),
+      result.stderr,
+    );
   });
 });
 
