@@ -39,6 +39,7 @@ import { nextRound } from "./pipeline/cookie.ts";
 import { FlowSync } from "./pipeline/flow-sync.ts";
 import { PipelinePodFlowInstaller } from "./pipeline/pod-flow-installer.ts";
 import { followPolicyClient, PolicyEnforcer, type ApplyResult } from "./policy/index.ts";
+import { policyIdMapPath, writePolicyIdMap } from "./policy/id-map.ts";
 import { PolicyClient } from "./policyclient/client.ts";
 import { recordedPodPorts, stalePodPorts } from "./pod-ports.ts";
 
@@ -243,10 +244,27 @@ export class AgentDaemon {
       logger: this.#logger,
     });
     const enforcer = new PolicyEnforcer({ sender: connection, round: this.#round, logger: this.#logger });
-    const unfollow = followPolicyClient({ client, enforcer, onApplied: (outcome) => this.#reportRealization(client, outcome) });
+    const idMapPath = policyIdMapPath(controller.cacheFile);
+    const unfollow = followPolicyClient({
+      client,
+      enforcer,
+      onApplied: (outcome) => {
+        if (outcome.error === undefined) this.#writePolicyIdMap(idMapPath, enforcer, outcome.generation);
+        this.#reportRealization(client, outcome);
+      },
+    });
     this.#policy = { client, enforcer, unfollow };
     await client.start();
     this.#logger.info("NetworkPolicy enforcement started", { controller: controller.url });
+  }
+
+  /** Writes which rule or pod each installed policy id belongs to; a failed write is logged, enforcement goes on. */
+  #writePolicyIdMap(path: string, enforcer: PolicyEnforcer, generation: number): void {
+    try {
+      writePolicyIdMap(path, { generation, owners: enforcer.owners() });
+    } catch (error) {
+      this.#logger.warn("policy id map not written", { file: path, generation, error: errorMessage(error) });
+    }
   }
 
   /** Reports the applied slice's policies to the controller; a report for a superseded generation is skipped. */

@@ -4,7 +4,9 @@ import { LOG_LEVELS, createLogger, errorMessage, type LogFormat, type LogLevel }
 import { loadAgentConfigFile } from "./config/load.ts";
 import { AgentConfigError } from "./config/validate.ts";
 import { AgentDaemon } from "./daemon.ts";
+import { DEFAULT_AGENT_CONFIG } from "./config/types.ts";
 import { describeCookie } from "./pipeline/cookie.ts";
+import { describeOwner, policyIdMapPath, readPolicyIdMap } from "./policy/id-map.ts";
 
 interface RunOptions {
   config?: string;
@@ -20,7 +22,7 @@ export function buildProgram(): Command {
     .description("Switchyard node agent: Open vSwitch bridge, OpenFlow pipeline, node-to-node forwarding, CNI server and NetworkPolicy")
     .option("-c, --config <file>", "agent configuration file (YAML or JSON); required to run the agent")
     .option("--check-config", "validate the configuration file, print the complete configuration as JSON and exit")
-    .option("--decode-cookie <cookie>", "print the round, category and owner of a flow cookie from dump-flows (hex, e.g. 0x3020000000005) and exit")
+    .option("--decode-cookie <cookie>", "print the round, category and owner of a flow cookie from dump-flows (hex, e.g. 0x3020000000005) and exit; with --config, policy ids are named from that agent's id map")
     .addOption(new Option("--log-level <level>", "lowest level written to stderr").choices([...LOG_LEVELS]).default("info"))
     .addOption(new Option("--log-format <format>", "log line format").choices(["json", "text"]).default("json"))
     .addHelpText("after", "\nEnvironment:\n  NODE_NAME         node name when the file leaves nodeName empty\n  SWITCHYARD_TRACE  comma-separated tracers: openflow, ovsdb, cni (or all)")
@@ -30,7 +32,7 @@ export function buildProgram(): Command {
 
 async function run(options: RunOptions): Promise<void> {
   if (options.decodeCookie !== undefined) {
-    printCookie(options.decodeCookie);
+    await printCookie(options.decodeCookie, options.config);
     return;
   }
   if (options.config === undefined) {
@@ -74,13 +76,27 @@ async function run(options: RunOptions): Promise<void> {
   process.once("SIGINT", () => shutdown("SIGINT"));
 }
 
-function printCookie(text: string): void {
+/**
+ * Prints what a flow cookie names. A policy id is named after its rule or pod from the id map
+ * the running agent writes next to its policy cache (the configuration's, or the default one).
+ */
+async function printCookie(text: string, configFile: string | undefined): Promise<void> {
   if (!/^(0x)?[0-9a-fA-F]{1,16}$/.test(text)) {
     process.stderr.write(`invalid cookie ${JSON.stringify(text)}: expected up to 16 hex digits, such as 0x3020000000005\n`);
     process.exitCode = 2;
     return;
   }
-  process.stdout.write(`${describeCookie(BigInt(text.startsWith("0x") ? text : `0x${text}`))}\n`);
+  let idMap;
+  try {
+    const cacheFile = configFile === undefined ? DEFAULT_AGENT_CONFIG.controller.cacheFile : (await loadAgentConfigFile(configFile)).controller.cacheFile;
+    idMap = readPolicyIdMap(policyIdMapPath(cacheFile));
+  } catch (error) {
+    process.stderr.write(`${errorMessage(error)}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const policies = new Map(Object.entries(idMap?.ids ?? {}).map(([id, owner]) => [Number(id), describeOwner(owner)]));
+  process.stdout.write(`${describeCookie(BigInt(text.startsWith("0x") ? text : `0x${text}`), { policies })}\n`);
 }
 
 await buildProgram().parseAsync(process.argv);

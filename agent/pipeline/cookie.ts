@@ -104,14 +104,15 @@ export function ownerHash(text: string): number {
  * candidates (node names, or pods by ofport), e.g. "round 3, pod, ofport 5 (default/web-1)".
  * A policy owner prints as its conjunction or drop id ("round 3, policy, id 7"), or "shared" for 0.
  */
-export function describeCookie(cookie: bigint, candidates: { names?: readonly string[]; pods?: ReadonlyMap<number, string> } = {}): string {
+export function describeCookie(cookie: bigint, candidates: { names?: readonly string[]; pods?: ReadonlyMap<number, string>; policies?: ReadonlyMap<number, string> } = {}): string {
   const decoded = decodeCookie(cookie);
   let owner: string;
   if (decoded.category === CookieCategory.pod) {
     const pod = candidates.pods?.get(decoded.owner);
     owner = `ofport ${decoded.owner}${pod === undefined ? "" : ` (${pod})`}`;
   } else if (decoded.category === CookieCategory.policy) {
-    owner = decoded.owner === 0 ? "shared" : `id ${decoded.owner}`;
+    const policy = candidates.policies?.get(decoded.owner);
+    owner = decoded.owner === 0 ? "shared" : `id ${decoded.owner}${policy === undefined ? "" : ` (${policy})`}`;
   } else if (decoded.category === CookieCategory.node) {
     const name = candidates.names?.find((candidate) => ownerHash(candidate) === decoded.owner);
     owner = `owner 0x${decoded.owner.toString(16)}${name === undefined ? "" : ` (${name})`}`;

@@ -130,6 +130,11 @@ export class PolicyEnforcer {
     return this.#owners.get(id);
   }
 
+  /** Returns every id in use with its owner. */
+  owners(): [number, IdOwner][] {
+    return [...this.#owners];
+  }
+
   /** Returns the ids in use, in increasing order. */
   idsInUse(): number[] {
     return this.#ids.inUse();

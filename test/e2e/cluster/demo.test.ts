@@ -3,6 +3,7 @@
 // from the NetworkPolicy semantics (only org=empire may reach class=deathstar on TCP 80),
 // and the evidence from curl, kubectl and ovs-ofctl, never from the code under test.
 import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
@@ -17,6 +18,7 @@ import { httpFromPod, waitForPodsRunning } from "../../labcluster/pods.ts";
 // The process id in the name keeps two checkouts on one machine from sharing a cluster.
 const name = `syke2e${process.pid % 100000}`;
 const isRoot = process.getuid?.() === 0;
+const agentBinary = join(import.meta.dirname, "../../../bin/switchyard-agent");
 
 function kubectl(cluster: RunningCluster, args: readonly string[]): string {
   return execFileSync("kubectl", ["--kubeconfig", cluster.state.kubeconfig, ...args], { encoding: "utf8" });
@@ -95,6 +97,17 @@ describe("star wars demo", { skip: isRoot ? false : "needs root", timeout: 300_0
     assert.ok(report !== undefined);
     const drops = report.xwingFlows.filter((flow) => isDropFlow(flow.line) && /ingress/i.test(flow.table));
     assert.ok(drops.length > 0, `an ingress policy drop flow counted packets; grown flows:\n${report.xwingFlows.map((flow) => flow.line).join("\n")}`);
+  });
+
+  test("decode-cookie names the drop flow's pod", () => {
+    assert.ok(cluster !== undefined && report !== undefined);
+    const drop = report.xwingFlows.find((flow) => isDropFlow(flow.line) && /ingress/i.test(flow.table));
+    const cookie = /cookie=(0x[0-9a-f]+)/.exec(drop?.line ?? "")?.[1];
+    assert.ok(cookie !== undefined, `the drop flow carries a cookie: ${drop?.line ?? "no drop flow"}`);
+    const deathstar = JSON.parse(kubectl(cluster, ["get", "pod", "deathstar-1", "-o", "json"])) as V1Pod;
+    const agentConfig = cluster.paths.node(deathstar.spec?.nodeName ?? "").agentConfig;
+    const decoded = execFileSync(agentBinary, ["--decode-cookie", cookie, "--config", agentConfig], { encoding: "utf8" });
+    assert.match(decoded, /policy, id \d+ \(ingress isolation of pod default\/deathstar-1 \(10\.244\.\d+\.\d+\/32\)\)/, decoded);
   });
 
   test("matrix matches the policy on TCP 80", () => {
