@@ -6,6 +6,7 @@
 //   node NODE test/labcluster/demo.ts [--keep] [--replace] [--name NAME] [--mode geneve|vxlan|gre|noencap|hybrid]
 import { execFile } from "node:child_process";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { Command, Option } from "commander";
 import type { V1Pod } from "@kubernetes/client-node";
@@ -19,7 +20,7 @@ import { clusterModes, parseMode } from "./config.ts";
 import type { ClusterMode } from "./config.ts";
 import { ClusterUpError, ClusterUpErrorCode, errorText } from "./errors.ts";
 import { grownFlows, isDropFlow, parseFlowCounters } from "./flows.ts";
-import type { GrownFlow } from "./flows.ts";
+import type { FlowCounter, GrownFlow } from "./flows.ts";
 import { httpFromPod, waitForPodsRunning } from "./pods.ts";
 import { validateLabName } from "../lab/index.ts";
 import type { HttpOutcome } from "./pods.ts";
@@ -38,6 +39,8 @@ export type Ship = (typeof ships)[number];
 
 /** Seconds a ship waits for the deathstar's response before it counts as timed out. */
 const landingTimeoutSeconds = 3;
+/** Wait after the tiefighter lands, so its connection has closed before the xwing's attempt is counted. */
+const tiefighterCloseMs = 500;
 
 export interface DemoOptions {
   name?: string;
@@ -139,18 +142,28 @@ async function flowsStep(context: DemoContext): Promise<{ after: Record<Ship, Ht
   const argv = dumpFlowsArgv({ mgmtSocket: deathstarNode.mgmtSocket("br-int") });
   announce(context, "the tiefighter still lands, the xwing times out");
   const tiefighter = await land(context, "tiefighter");
+  // curl returns before the tiefighter's connection has finished closing. Its last packets
+  // would otherwise count in the established bypass flows during the xwing's attempt.
+  await sleep(tiefighterCloseMs);
   const before = parseFlowCounters(await deathstarNode.exec(argv));
   const xwing = await land(context, "xwing");
   const after = parseFlowCounters(await deathstarNode.exec(argv));
   const xwingFlows = grownFlows(before, after);
 
   announce(context, `the NetworkPolicy flows on ${deathstarNode.name} (ovs-ofctl --names dump-flows br-int)`);
-  for (const flow of after.filter(isPolicyFlow)) context.out(`  ${flow.line}\n`);
+  for (const flow of byTableThenPriority(after.filter(isPolicyFlow))) context.out(`  ${flow.line}\n`);
   announce(context, `counters on ${deathstarNode.name} that grew during the xwing's attempt, in policy tables or dropping`);
   const shown = xwingFlows.filter((flow) => isPolicyFlow(flow) || isDropFlow(flow.line));
   for (const flow of shown) context.out(`  +${flow.delta} packets${isDropFlow(flow.line) ? " DROPPED" : ""} in ${flow.table}: ${flow.line}\n`);
   if (shown.length === 0) context.out("  no policy or drop flow counted a packet during the xwing's attempt\n");
   return { after: { tiefighter, xwing }, xwingFlows };
+}
+
+/** Orders flows as the pipeline evaluates them: tables in order of first appearance, then priority from high to low. */
+function byTableThenPriority(flows: readonly FlowCounter[]): FlowCounter[] {
+  const tableOrder = [...new Set(flows.map((flow) => flow.table))];
+  const priority = (flow: FlowCounter): number => Number(/\bpriority=(\d+)/.exec(flow.line)?.[1] ?? "32768");
+  return [...flows].sort((a, b) => tableOrder.indexOf(a.table) - tableOrder.indexOf(b.table) || priority(b) - priority(a));
 }
 
 async function matrixStep(context: DemoContext): Promise<ReachabilityMatrix> {
