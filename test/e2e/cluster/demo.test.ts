@@ -100,7 +100,8 @@ describe("star wars demo", { skip: isRoot ? false : "needs root", timeout: 300_0
   });
 
   test("decode-cookie names the drop flow's pod", () => {
-    assert.ok(cluster !== undefined && report !== undefined);
+    assert.ok(cluster !== undefined);
+    assert.ok(report !== undefined);
     const drop = report.xwingFlows.find((flow) => isDropFlow(flow.line) && /ingress/i.test(flow.table));
     const cookie = /cookie=(0x[0-9a-f]+)/.exec(drop?.line ?? "")?.[1];
     assert.ok(cookie !== undefined, `the drop flow carries a cookie: ${drop?.line ?? "no drop flow"}`);

@@ -21,6 +21,7 @@ import type { InternalPolicy, NodeSlice, PolicyRule } from "../../../controller/
 import { OpenFlowConnection } from "../../../openflow/connection/connection.ts";
 import type { MessageBody } from "../../../openflow/messages/types.ts";
 import { createNamespaces, deleteNamespaces, disableTxChecksumOffload, run, runWithOutput, spawnInNetns, startOvs, stopOvs, type OvsInstance } from "../../lab/index.ts";
+import { pings, threePods, type Pod } from "./policy-pods.ts";
 
 const BRIDGE = "sypbr";
 const NODE_NS = `syp${process.pid}`;
@@ -29,24 +30,8 @@ const AUDIT_METER = 1;
 const REJECT_METER = 2;
 const CONTEXT: NodeFlowContext = { round: 1, gateway: { ofport: 100, mac: "0a:00:00:00:00:01", ip: "10.244.1.1" } };
 
-interface Pod {
-  readonly label: string;
-  readonly netns: string;
-  readonly port: string;
-  readonly ofport: number;
-  readonly mac: string;
-  readonly ip: string;
-}
-
-const PODS: Pod[] = ["a", "b", "c"].map((label, index) => ({
-  label,
-  netns: `syp${label}${process.pid}`,
-  port: `syp${label}${process.pid}`.slice(0, 15),
-  ofport: 11 + index,
-  mac: `0a:58:0a:f4:01:${(11 + index).toString(16).padStart(2, "0")}`,
-  ip: `10.244.1.${11 + index}`,
-}));
-const [A, B, C] = PODS as [Pod, Pod, Pod];
+const PODS = threePods("syp");
+const [A, B, C] = PODS;
 
 let dir = "";
 let ovs: OvsInstance | undefined;
@@ -142,10 +127,6 @@ async function tcpConnect(from: Pod, to: Pod, port: number): Promise<string> {
 }
 
 /** Returns true when one ping from `from` to `to` gets a reply within 2 seconds. */
-async function pings(from: Pod, to: Pod): Promise<boolean> {
-  const result = await runWithOutput(["ping", "-c", "1", "-W", "2", to.ip], { netns: from.netns }).catch(() => undefined);
-  return result !== undefined;
-}
 
 function slice(policies: InternalPolicy[]): NodeSlice {
   const selector = { namespace: "shop", namespaceSelector: null, podSelector: [] };
@@ -325,7 +306,7 @@ class OpenConnection {
 test("traffic: new connections denied, open one kept", async () => {
   await enforcer.applySlice(slice([]));
   assert.equal(await tcpConnect(C, B, 80), "connected", "no policy: C reaches B");
-  assert.equal(await pings(A, B), true, "no policy: A pings B");
+  assert.equal(await pings(A, B, { timeoutSeconds: 2 }), true, "no policy: A pings B");
   const open = new OpenConnection(C, B, 80);
   try {
     await open.waitFor("connected");
@@ -336,8 +317,8 @@ test("traffic: new connections denied, open one kept", async () => {
     assert.equal(await tcpConnect(A, B, 80), "connected", "A to B:80 is allowed");
     assert.equal(await tcpConnect(C, B, 80), "timeout", "a new connection from C is dropped");
     assert.equal(await tcpConnect(A, B, 8080), "timeout", "A to B:8080 is dropped");
-    assert.equal(await pings(A, B), false, "ICMP from A is not in the rule's ports");
-    assert.equal(await pings(B, C), true, "B is not isolated for egress, and the reply from C is established");
+    assert.equal(await pings(A, B, { timeoutSeconds: 2 }), false, "ICMP from A is not in the rule's ports");
+    assert.equal(await pings(B, C, { timeoutSeconds: 2 }), true, "B is not isolated for egress, and the reply from C is established");
 
     // The connection opened before the policy is established, so it bypasses the rules and
     // stays usable until its conntrack entry expires.

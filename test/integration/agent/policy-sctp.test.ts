@@ -22,7 +22,8 @@ import { PolicyEnforcer } from "../../../agent/policy/enforcer.ts";
 import { AuditLog, auditMeterMessage, followPacketIns, type AuditRecord } from "../../../agent/policy/audit.ts";
 import type { Direction, InternalPolicy, NodeSlice, RulePort } from "../../../controller/networkpolicy/types.ts";
 import { OpenFlowConnection } from "../../../openflow/connection/connection.ts";
-import { createNamespaces, deleteNamespaces, disableTxChecksumOffload, run, runWithOutput, spawnInNetns, startOvs, stopOvs, type OvsInstance } from "../../lab/index.ts";
+import { createNamespaces, deleteNamespaces, disableTxChecksumOffload, run, spawnInNetns, startOvs, stopOvs, type OvsInstance } from "../../lab/index.ts";
+import { pings, threePods, type Pod } from "./policy-pods.ts";
 import { isOnPath } from "../../lab/preconditions.ts";
 import { buildSctpPacket, initAckChunk, initChunk, parseSctpDatagram, type ParsedSctpDatagram } from "../../lab/sctp-packet.ts";
 
@@ -34,24 +35,8 @@ const ABSENT_WAIT_MS = 1000;
 const ARRIVAL_TIMEOUT_MS = 5000;
 const AUDIT_METER = 1;
 
-interface Pod {
-  readonly label: string;
-  readonly netns: string;
-  readonly port: string;
-  readonly ofport: number;
-  readonly mac: string;
-  readonly ip: string;
-}
-
-const PODS: Pod[] = ["a", "b", "c"].map((label, index) => ({
-  label,
-  netns: `sys${label}${process.pid}`,
-  port: `sys${label}${process.pid}`.slice(0, 15),
-  ofport: 11 + index,
-  mac: `0a:58:0a:f4:01:${(11 + index).toString(16).padStart(2, "0")}`,
-  ip: `10.244.1.${11 + index}`,
-}));
-const [A, B, C] = PODS as [Pod, Pod, Pod];
+const PODS = threePods("sys");
+const [A, B, C] = PODS;
 
 async function missingPrerequisite(): Promise<string | false> {
   if (process.getuid?.() !== 0) return "needs root for network namespaces and Open vSwitch";
@@ -331,10 +316,6 @@ async function policyTable(options: { table: number } = { table: 10 }): Promise<
   return text.split("\n").map((line) => line.trim()).filter((line) => line !== "");
 }
 
-async function pings(from: Pod, to: Pod): Promise<boolean> {
-  const result = await runWithOutput(["ping", "-c", "1", "-W", "1", to.ip], { netns: from.netns }).catch(() => undefined);
-  return result !== undefined;
-}
 
 const skip = await missingPrerequisite();
 
@@ -400,7 +381,7 @@ describe("SCTP policy on the userspace datapath", { skip }, () => {
     assert.equal(await initArrives(A, B, { port: 80, expected: true }), true, "A to B:80");
     assert.equal(await initArrives(A, B, { port: 65535, expected: true }), true, "A to B:65535");
     assert.equal(await initArrives(C, B, { port: 80, expected: false }), false, "C is not a peer");
-    assert.equal(await pings(A, B), false, "ICMP is not SCTP, so the rule does not allow it");
+    assert.equal(await pings(A, B, { timeoutSeconds: 1 }), false, "ICMP is not SCTP, so the rule does not allow it");
   });
 
   test("egress rule: A to B:80 only", async () => {

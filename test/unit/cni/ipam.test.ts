@@ -139,7 +139,7 @@ test("ipam restore keeps one address per family", (t) => {
 
 test("ipam IPv6 prefix gives out its last address", (t) => {
   const ipam = NodeIpam.open({ podCidrs: ["fd00:1::/126"], storePath: tempStore(t) });
-  // A /126 holds fd00:1:: to fd00:1::3; IPv6 has no broadcast address, so ::2 and ::3 are usable.
+  // A /126 contains fd00:1:: to fd00:1::3; IPv6 has no broadcast address, so ::2 and ::3 are usable.
   assert.equal(ipam.allocate("a")[0]?.address, "fd00:1::2");
   assert.equal(ipam.allocate("b")[0]?.address, "fd00:1::3");
   assert.throws(() => ipam.allocate("c"), (error: unknown) => error instanceof IpamError && error.code === "IPAM_EXHAUSTED" && error.message.startsWith("pod CIDR fd00:1::/126 has no free address"));
