@@ -11,7 +11,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { addFlowMessage } from "../../../agent/pipeline/flow-sync.ts";
 import { pipelineFlows, podFlows, type NodeFlowContext } from "../../../agent/pipeline/flows.ts";
-import { tableNamesById, Tables } from "../../../agent/pipeline/tables.ts";
+import { Tables } from "../../../agent/pipeline/tables.ts";
 import { MATCH_ALL } from "../../../openflow/match/index.ts";
 import { PolicyEnforcer } from "../../../agent/policy/enforcer.ts";
 import { PolicyError } from "../../../agent/policy/errors.ts";
@@ -20,8 +20,8 @@ import { RejectResponder } from "../../../agent/policy/reject.ts";
 import type { InternalPolicy, NodeSlice, PolicyRule } from "../../../controller/networkpolicy/types.ts";
 import { OpenFlowConnection } from "../../../openflow/connection/connection.ts";
 import type { MessageBody } from "../../../openflow/messages/types.ts";
-import { createNamespaces, deleteNamespaces, disableTxChecksumOffload, run, runWithOutput, spawnInNetns, startOvs, stopOvs, type OvsInstance } from "../../lab/index.ts";
-import { pings, threePods, type Pod } from "./policy-pods.ts";
+import { createNamespaces, deleteNamespaces, run, runWithOutput, spawnInNetns, startOvs, stopOvs, type OvsInstance } from "../../lab/index.ts";
+import { pings, addBridgeWithPods, threePods, type Pod } from "./policy-pods.ts";
 
 const BRIDGE = "sypbr";
 const NODE_NS = `syp${process.pid}`;
@@ -61,17 +61,7 @@ before(async () => {
   dir = await mkdtemp("/tmp/syp");
   await createNamespaces([NODE_NS, ...PODS.map((pod) => pod.netns)]);
   ovs = await startOvs({ dir, netns: NODE_NS });
-  const tables = Object.entries(tableNamesById()).flatMap(([id, name]) => ["--", "--id=@t" + id, "create", "Flow_Table", `name=${name}`, "--", "add", "Bridge", BRIDGE, "flow_tables", `${id}=@t${id}`]);
-  await ovs.vsctl(["add-br", BRIDGE, "--", "set", "Bridge", BRIDGE, "datapath_type=netdev", "fail_mode=secure", "protocols=OpenFlow13,OpenFlow15", ...tables]);
-  for (const pod of PODS) {
-    await run(["ip", "link", "add", pod.port, "type", "veth", "peer", "name", "eth0", "netns", pod.netns], { netns: NODE_NS });
-    await run(["ip", "link", "set", "eth0", "address", pod.mac, "up"], { netns: pod.netns });
-    await run(["ip", "addr", "add", `${pod.ip}/24`, "dev", "eth0"], { netns: pod.netns });
-    await run(["ip", "link", "set", "lo", "up"], { netns: pod.netns });
-    await run(["ip", "link", "set", pod.port, "up"], { netns: NODE_NS });
-    await disableTxChecksumOffload({ netns: pod.netns, devices: ["eth0"] });
-    await ovs.vsctl(["add-port", BRIDGE, pod.port, "--", "set", "Interface", pod.port, `ofport_request=${pod.ofport}`]);
-  }
+  await addBridgeWithPods({ ovs, nodeNetns: NODE_NS, bridge: BRIDGE, pods: PODS });
   // The packetIn option subscribes to the audit log's packet-ins. The pipeline sends no table-miss to the controller.
   connection = await OpenFlowConnection.connect({ address: `unix:${ovs.mgmtSocket(BRIDGE)}`, reconnect: false, echoIntervalMs: 0, packetIn: {} });
   await connection.post(auditMeterMessage({ meterId: AUDIT_METER, packetsPerSecond: 100, burst: 10 }));

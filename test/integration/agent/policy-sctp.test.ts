@@ -17,13 +17,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { addFlowMessage } from "../../../agent/pipeline/flow-sync.ts";
 import { pipelineFlows, podFlows, type NodeFlowContext } from "../../../agent/pipeline/flows.ts";
-import { tableNamesById } from "../../../agent/pipeline/tables.ts";
 import { PolicyEnforcer } from "../../../agent/policy/enforcer.ts";
 import { AuditLog, auditMeterMessage, followPacketIns, type AuditRecord } from "../../../agent/policy/audit.ts";
 import type { Direction, InternalPolicy, NodeSlice, RulePort } from "../../../controller/networkpolicy/types.ts";
 import { OpenFlowConnection } from "../../../openflow/connection/connection.ts";
-import { createNamespaces, deleteNamespaces, disableTxChecksumOffload, run, spawnInNetns, startOvs, stopOvs, type OvsInstance } from "../../lab/index.ts";
-import { pings, threePods, type Pod } from "./policy-pods.ts";
+import { createNamespaces, deleteNamespaces, run, spawnInNetns, startOvs, stopOvs, type OvsInstance } from "../../lab/index.ts";
+import { pings, addBridgeWithPods, threePods, type Pod } from "./policy-pods.ts";
 import { isOnPath } from "../../lab/preconditions.ts";
 import { buildSctpPacket, initAckChunk, initChunk, parseSctpDatagram, type ParsedSctpDatagram } from "../../lab/sctp-packet.ts";
 
@@ -176,17 +175,7 @@ async function startNode(): Promise<void> {
   dir = await mkdtemp("/tmp/sys");
   await createNamespaces([NODE_NS, ...PODS.map((pod) => pod.netns)]);
   ovs = await startOvs({ dir, netns: NODE_NS });
-  const tables = Object.entries(tableNamesById()).flatMap(([id, name]) => ["--", "--id=@t" + id, "create", "Flow_Table", `name=${name}`, "--", "add", "Bridge", BRIDGE, "flow_tables", `${id}=@t${id}`]);
-  await ovs.vsctl(["add-br", BRIDGE, "--", "set", "Bridge", BRIDGE, "datapath_type=netdev", "fail_mode=secure", "protocols=OpenFlow13,OpenFlow15", ...tables]);
-  for (const pod of PODS) {
-    await run(["ip", "link", "add", pod.port, "type", "veth", "peer", "name", "eth0", "netns", pod.netns], { netns: NODE_NS });
-    await run(["ip", "link", "set", "eth0", "address", pod.mac, "up"], { netns: pod.netns });
-    await run(["ip", "addr", "add", `${pod.ip}/24`, "dev", "eth0"], { netns: pod.netns });
-    await run(["ip", "link", "set", "lo", "up"], { netns: pod.netns });
-    await run(["ip", "link", "set", pod.port, "up"], { netns: NODE_NS });
-    await disableTxChecksumOffload({ netns: pod.netns, devices: ["eth0"] });
-    await ovs.vsctl(["add-port", BRIDGE, pod.port, "--", "set", "Interface", pod.port, `ofport_request=${pod.ofport}`]);
-  }
+  await addBridgeWithPods({ ovs, nodeNetns: NODE_NS, bridge: BRIDGE, pods: PODS });
   // The packetIn option subscribes to the audit log's packet-ins.
   connection = await OpenFlowConnection.connect({ address: `unix:${ovs.mgmtSocket(BRIDGE)}`, reconnect: false, echoIntervalMs: 0, packetIn: {} });
   await connection.post(auditMeterMessage({ meterId: AUDIT_METER, packetsPerSecond: 100, burst: 10 }));
