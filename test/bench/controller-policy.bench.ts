@@ -15,7 +15,7 @@
 //   node test/bench/controller-policy.bench.ts [small|one-namespace|mixed|all] [--digest]
 // The default scale is all. --digest also hashes every event each node receives (the load and
 // the label change) and prints one digest per run, so a change to the computation can be
-// checked for identical output; its timings then include the hashing and mean nothing.
+// checked for identical output. Its timings then include the hashing and mean nothing.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import type { Hash } from "node:crypto";

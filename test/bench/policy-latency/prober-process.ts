@@ -102,10 +102,10 @@ export class ProberProcess {
   }
 }
 
-async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, awaited: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new ProberError("PROBER_TIMEOUT", `timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+    timer = setTimeout(() => reject(new ProberError("PROBER_TIMEOUT", `timed out after ${timeoutMs} ms waiting for ${awaited}`)), timeoutMs);
   });
   try {
     return await Promise.race([promise, timeout]);
